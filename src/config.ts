@@ -1,0 +1,157 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * The one place that reads process.env. Every variable has a description that says what is
+ * expected; a bad value stops the process before it listens, naming the variable.
+ */
+const EnvSchema = Type.Object({
+  ROLE: Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')], {
+    default: 'all',
+    description: 'which part runs: api, worker or all',
+  }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address to listen on' }),
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 3000,
+    description: 'an integer TCP port 0-65535',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
+  ),
+  DATA_DIR: Type.String({
+    default: '.data',
+    minLength: 1,
+    description: 'a directory for the embedded storage and generated keys',
+  }),
+  MONGODB_URL: Type.Optional(
+    Type.String({
+      pattern: '^mongodb(\\+srv)?://[^\\s/]+(/[^\\s]*)?$',
+      description: 'a mongodb:// or mongodb+srv:// URL',
+    }),
+  ),
+  MONGODB_DATABASE: Type.String({
+    default: 'fido',
+    pattern: '^[A-Za-z0-9_-]{1,63}$',
+    description: 'a database name used when MONGODB_URL names none',
+  }),
+  REDIS_URL: Type.Optional(
+    Type.String({ pattern: '^rediss?://\\S+$', description: 'a redis:// or rediss:// URL' }),
+  ),
+  KAFKA_BROKERS: Type.Optional(
+    Type.String({
+      pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$',
+      description: 'comma-separated host:port pairs',
+    }),
+  ),
+  ENCRYPTION_KEYS: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?)*$',
+      description: 'comma-separated keyid:base64 entries of 32-byte keys, current key first',
+    }),
+  ),
+  DEFAULT_CURRENCY: Type.String({
+    default: 'GHS',
+    pattern: '^[A-Z]{3}$',
+    description: 'an ISO 4217 code used when a transaction names none',
+  }),
+  IDEMPOTENCY_TTL_HOURS: Type.Integer({
+    minimum: 24,
+    maximum: 24 * 30,
+    default: 24,
+    description: 'hours an Idempotency-Key is kept, an integer 24-720',
+  }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    default: 10_000,
+    description: 'milliseconds to finish in-flight work on SIGTERM, 100-120000',
+  }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  readonly role: Env['ROLE'];
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly dataDir: string;
+  readonly mongodb: { readonly url: string; readonly database: string } | undefined;
+  readonly redisUrl: string | undefined;
+  readonly kafkaBrokers: readonly string[] | undefined;
+  readonly encryptionKeys: string | undefined;
+  readonly defaultCurrency: string;
+  readonly idempotencyTtlMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type EnvInput = Readonly<Record<string, string | undefined>>;
+
+/** Reads the variables the service knows; an empty string counts as unset. */
+export function loadConfig(env: EnvInput = process.env): Config {
+  const known = Object.keys(EnvSchema.properties);
+  const raw: Record<string, string> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const parsed = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
+  if (!Value.Check(EnvSchema, parsed)) throw new ConfigError(describeProblems(parsed as Record<string, unknown>, raw));
+  return toConfig(parsed);
+}
+
+/** Checks each variable on its own, so every bad one is named (not only the first few). */
+function describeProblems(parsed: Record<string, unknown>, raw: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const value = parsed[name];
+    if (value === undefined || Value.Check(schema, value)) continue;
+    problems.push(`${name}=${JSON.stringify(raw[name] ?? '')} is invalid: expected ${describe(name)}`);
+  }
+  return problems;
+}
+
+function describe(name: string): string {
+  const schema = (EnvSchema.properties as Record<string, { description?: string } | undefined>)[name];
+  return schema?.description ?? 'a valid value';
+}
+
+function toConfig(env: Env): Config {
+  const mongodb =
+    env.MONGODB_URL === undefined ? undefined : { url: env.MONGODB_URL, database: env.MONGODB_DATABASE };
+  return Object.freeze({
+    role: env.ROLE,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.DATA_DIR,
+    mongodb,
+    redisUrl: env.REDIS_URL,
+    kafkaBrokers: env.KAFKA_BROKERS?.split(','),
+    encryptionKeys: env.ENCRYPTION_KEYS,
+    defaultCurrency: env.DEFAULT_CURRENCY,
+    idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/** The variables, their defaults and what they expect: the README's configuration table. */
+export function describeVariables(): { name: string; default: unknown; expected: string }[] {
+  return Object.entries(EnvSchema.properties).map(([name, schema]) => ({
+    name,
+    default: (schema as { default?: unknown }).default,
+    expected: describe(name),
+  }));
+}

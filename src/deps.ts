@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { openEmbeddedStorage } from './adapters/embedded-storage.ts';
+import { openMongoStorage } from './adapters/mongo-storage.ts';
+import type { Config } from './config.ts';
+import { loadOrCreateSecret, newEncryptionKeyEntry } from './crypto/key-file.ts';
+import { createKeyring, parseKeys, type Keyring } from './crypto/keyring.ts';
+import type { HealthCheck } from './http/health.routes.ts';
+import type { Storage } from './ports.ts';
+import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
+
+/** Everything the entry points need, built once from config. */
+export interface Deps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly keyring: Keyring;
+  readonly storage: Storage;
+  readonly transactions: TransactionService;
+  readonly health: readonly HealthCheck[];
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that knows which adapter runs. With no MONGODB_URL the
+ * embedded store under DATA_DIR serves; the choice is logged at start.
+ */
+export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
+  const keyring = createKeyring(parseKeys(encryptionKeys(config, logger)));
+  const storage = config.mongodb ? await openMongoStorage(config.mongodb) : await openEmbeddedStorage(config.dataDir);
+  logger.info(
+    { store: storage.name, cache: 'none', bus: 'none', encryptionKeyId: keyring.currentKeyId },
+    'adapters chosen',
+  );
+  const clock = () => new Date();
+  const transactions = createTransactionService({
+    storage,
+    keyring,
+    clock,
+    defaultCurrency: config.defaultCurrency,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+  });
+  return {
+    config,
+    logger,
+    keyring,
+    storage,
+    transactions,
+    health: [{ name: 'store', critical: true, check: () => storage.ping() }],
+    close: () => storage.close(),
+  };
+}
+
+/**
+ * ENCRYPTION_KEYS when given. Without it, only the embedded default may run: it generates a key
+ * once into DATA_DIR. A shared database with per-instance keys would be unreadable, so that is
+ * refused.
+ */
+function encryptionKeys(config: Config, logger: Logger): string {
+  if (config.encryptionKeys !== undefined) return config.encryptionKeys;
+  if (config.mongodb) throw new Error('ENCRYPTION_KEYS is required when MONGODB_URL is set');
+  const { value, created } = loadOrCreateSecret(config.dataDir, 'encryption-keys', newEncryptionKeyEntry);
+  if (created) {
+    logger.warn(
+      { dataDir: config.dataDir },
+      'ENCRYPTION_KEYS not set: generated a local encryption key into DATA_DIR; set ENCRYPTION_KEYS in production',
+    );
+  }
+  return value;
+}

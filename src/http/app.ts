@@ -1,0 +1,54 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import { transactionRoutes } from '../transactions/transactions.routes.ts';
+import type { TransactionService } from '../transactions/transactions.service.ts';
+import { healthRoutes, type HealthCheck } from './health.routes.ts';
+import { registerJsonBodies } from './json-body.ts';
+import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
+import { openApiDocument } from './openapi.ts';
+import { registerProblemHandlers } from './problems.ts';
+import { validatorCompiler } from './validation.ts';
+
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly health: readonly HealthCheck[];
+  readonly transactions: TransactionService;
+}
+
+/** SPEC: bodies over 16 KiB are refused with 413. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Builds the HTTP app without listening: main.ts listens, tests use inject() or port 0. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; keeping the base type keeps plugin types simple
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 256 },
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerJsonBodies(app);
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, { openapi: openApiDocument() });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  const routes = trackRoutes(app);
+  await app.register(healthRoutes, { checks: deps.health });
+  await app.register(transactionRoutes, { prefix: '/api/v1', service: deps.transactions });
+  addMethodNotAllowedRoutes(app, routes);
+  return app;
+}

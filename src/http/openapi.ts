@@ -1,0 +1,20 @@
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+
+/** The document's frame; paths and schemas come from the route schemas that also validate. */
+export function openApiDocument(): NonNullable<FastifyDynamicSwaggerOptions['openapi']> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Fido Transactions',
+      version: '1.0.0',
+      description:
+        'Records every credit and debit of Fido customers and answers what other systems ask about them. ' +
+        'Errors are application/problem+json (RFC 9457). Amounts are decimal strings in responses.',
+    },
+    tags: [
+      { name: 'transactions', description: 'Create, read, update and delete transaction records' },
+      { name: 'users', description: "A customer's history" },
+      { name: 'health', description: 'Liveness and readiness' },
+    ],
+  };
+}

@@ -1,0 +1,51 @@
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { buildDeps } from './deps.ts';
+import { buildApp } from './http/app.ts';
+import { loggerOptions } from './logger.ts';
+
+/** Entry point: validates config, builds dependencies, runs the role, stops cleanly on signals. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino(loggerOptions(config.logLevel));
+  const deps = await buildDeps(config, logger);
+  const app = config.role === 'worker' ? null : await buildApp(deps);
+  if (app) {
+    await app.listen({ host: config.host, port: config.port });
+  }
+  logger.info({ role: config.role }, 'started');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    void (async () => {
+      await app?.close();
+      await deps.close();
+      logger.info('stopped');
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

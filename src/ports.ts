@@ -1,0 +1,89 @@
+import type { AuditEntry, TransactionRecord, TransactionType, TransactionWrite } from './transactions/transaction.ts';
+
+/** Keyset position in a user's history: newest transaction_date first, ties by id descending. */
+export interface HistoryPosition {
+  readonly transactionDate: Date;
+  readonly id: string;
+}
+
+export interface HistoryQuery {
+  readonly userId: string;
+  /** Inclusive lower bound on transaction_date. */
+  readonly from?: Date;
+  /** Exclusive upper bound on transaction_date. */
+  readonly to?: Date;
+  readonly type?: TransactionType;
+  /** Return only records strictly after this position in the order above. */
+  readonly after?: HistoryPosition;
+  readonly limit: number;
+}
+
+/**
+ * Where transactions live. Each write applies the record, appends its audit line and records its
+ * event in the outbox as ONE atomic operation (a single document on MongoDB, one SQLite
+ * transaction on the embedded store), so no write can exist without its event.
+ */
+export interface TransactionStore {
+  /** Fails with DuplicateIdError when the id exists. */
+  insert(write: TransactionWrite): Promise<void>;
+  /** The record, tombstones included (deletedAt set); null when the id never existed. */
+  get(id: string): Promise<TransactionRecord | null>;
+  /**
+   * Replaces the record iff its stored version is `expectedVersion` and it is not deleted.
+   * Returns false when another write won (or it was deleted) in between.
+   */
+  replace(expectedVersion: number, write: TransactionWrite): Promise<boolean>;
+  /** Live (not deleted) records of a user in history order, at most `limit`. */
+  listByUser(query: HistoryQuery): Promise<TransactionRecord[]>;
+  /** The audit trail of a transaction, oldest version first; empty when unknown. */
+  auditTrail(id: string): Promise<AuditEntry[]>;
+}
+
+/** What an Idempotency-Key remembers: the response to replay, sealed because it holds a name. */
+export interface IdempotencyRecord {
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  /** The transaction id reserved for this key, so a retry after a crash cannot create a second. */
+  readonly transactionId: string;
+  readonly state: 'in_flight' | 'completed';
+  readonly status: number | null;
+  readonly responseSealed: string | null;
+  readonly lockedUntil: Date;
+  readonly expiresAt: Date;
+}
+
+export type ClaimResult =
+  | { readonly kind: 'claimed'; readonly record: IdempotencyRecord }
+  | { readonly kind: 'existing'; readonly record: IdempotencyRecord };
+
+export interface IdempotencyStore {
+  /**
+   * Claims (scope, key) for a first request; if a live record exists returns it instead. An
+   * expired record is replaced; an in-flight one whose lock has lapsed is taken over (same
+   * transaction id, so the takeover cannot create a second transaction).
+   */
+  claim(candidate: IdempotencyRecord, now: Date): Promise<ClaimResult>;
+  complete(scope: string, key: string, status: number, responseSealed: string): Promise<void>;
+  /** Forgets an in-flight claim whose request failed before creating anything. */
+  release(scope: string, key: string): Promise<void>;
+  /** Deletes records whose expiresAt has passed; returns how many. */
+  sweepExpired(now: Date): Promise<number>;
+}
+
+/** A store adapter: both stores plus lifecycle. */
+export interface Storage {
+  readonly name: string;
+  readonly transactions: TransactionStore;
+  readonly idempotency: IdempotencyStore;
+  /** Answers when the backing server serves a real request; throws otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DuplicateIdError extends Error {
+  constructor(id: string) {
+    super(`a record with id ${id} exists`);
+    this.name = 'DuplicateIdError';
+  }
+}

@@ -1,0 +1,146 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { SchemaValidationError } from '../http/validation.ts';
+import type { BodyInput } from './transaction-input.ts';
+import type { Actor, IfMatch, TransactionService } from './transactions.service.ts';
+import {
+  CreateBody,
+  HistoryQuery,
+  HistoryResponse,
+  IdParams,
+  PatchBody,
+  ProblemResponse,
+  ReplaceBody,
+  TransactionResponse,
+  UserParams,
+} from './transactions.schemas.ts';
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E][\\x20-\\x7E]*$', description: '1-255 printable characters' }),
+  ),
+});
+const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64 })) });
+
+const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemResponse]));
+
+/** Until authentication lands every caller is the same anonymous client. */
+const actorOf = (_request: FastifyRequest): Actor => ({ subject: 'anonymous', clientId: 'anonymous' });
+
+/** The body with the schema's complaints, so semantic checks can add theirs to the same 422. */
+function bodyInput(request: FastifyRequest): BodyInput {
+  const error = request.validationError;
+  if (error !== undefined && !(error instanceof SchemaValidationError)) throw error;
+  return { body: request.body, schemaErrors: error?.fieldErrors ?? [] };
+}
+
+/** `"3"`, `W/"3"` or `*`; anything else can match no version. */
+function ifMatchOf(header: string | undefined): IfMatch {
+  if (header === undefined) return undefined;
+  if (header.trim() === '*') return '*';
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
+  return match?.[1] === undefined ? -1 : Number(match[1]);
+}
+
+function sendTransaction(reply: FastifyReply, status: number, body: TransactionResponse) {
+  return reply.status(status).header('etag', `"${body.version}"`).send(body);
+}
+
+export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: TransactionService }> = async (app, { service }) => {
+  app.post(
+    '/transactions',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['transactions'],
+        summary: 'Record a transaction',
+        headers: IdempotencyHeaders,
+        body: CreateBody,
+        response: { 201: TransactionResponse, ...problems(400, 409, 413, 415, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const result = await service.create(bodyInput(request), actorOf(request), request.headers['idempotency-key']);
+      if (result.replayed) void reply.header('idempotent-replayed', 'true');
+      void reply.header('location', `/api/v1/transactions/${result.body.id}`);
+      return sendTransaction(reply, result.status, result.body);
+    },
+  );
+
+  app.get(
+    '/transactions/:id',
+    { schema: { tags: ['transactions'], summary: 'Read a transaction', params: IdParams, response: { 200: TransactionResponse, ...problems(404) } } },
+    async (request, reply) => sendTransaction(reply, 200, await service.get(request.params.id)),
+  );
+
+  app.put(
+    '/transactions/:id',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['transactions'],
+        summary: 'Replace the mutable fields of a transaction',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: ReplaceBody,
+        response: { 200: TransactionResponse, ...problems(400, 404, 412, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = ifMatchOf(request.headers['if-match']);
+      return sendTransaction(reply, 200, await service.replace(request.params.id, bodyInput(request), ifMatch, actorOf(request)));
+    },
+  );
+
+  app.patch(
+    '/transactions/:id',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['transactions'],
+        summary: 'Update some fields of a transaction (JSON merge patch)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: PatchBody,
+        response: { 200: TransactionResponse, ...problems(400, 404, 412, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = ifMatchOf(request.headers['if-match']);
+      return sendTransaction(reply, 200, await service.patch(request.params.id, bodyInput(request), ifMatch, actorOf(request)));
+    },
+  );
+
+  app.delete(
+    '/transactions/:id',
+    {
+      schema: {
+        tags: ['transactions'],
+        summary: 'Delete a transaction',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'deleted' }), ...problems(404, 412) },
+      },
+    },
+    async (request, reply) => {
+      await service.remove(request.params.id, ifMatchOf(request.headers['if-match']), actorOf(request));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/users/:user_id/transactions',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "A user's transactions, newest first",
+        params: UserParams,
+        querystring: HistoryQuery,
+        response: { 200: HistoryResponse, ...problems(400, 422) },
+      },
+    },
+    async (request) => service.history(request.params.user_id, request.query),
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,153 @@
+import type { Keyring } from '../crypto/keyring.ts';
+import { AppError, invalidField, notFound, preconditionFailed } from '../errors.ts';
+import { newEventId, newTransactionId } from '../ids/ids.ts';
+import type { Storage } from '../ports.ts';
+import { decodeCursor, encodeCursor } from './history-cursor.ts';
+import { createIdempotentCreate, type CreateResult } from './idempotent-create.ts';
+import { resolveFields, type BodyInput } from './transaction-input.ts';
+import { openRecord, sealRecord, toResponse } from './transaction-view.ts';
+import { eventStateOf, type TransactionRecord, type TransactionWrite } from './transaction.ts';
+import type { HistoryQuery, TransactionResponse } from './transactions.schemas.ts';
+
+export interface TransactionServiceDeps {
+  readonly storage: Storage;
+  readonly keyring: Keyring;
+  readonly clock: () => Date;
+  readonly defaultCurrency: string;
+  readonly idempotencyTtlMs: number;
+}
+
+/** Who is acting: the token's subject (audit trail) and client (idempotency scope). */
+export interface Actor {
+  readonly subject: string;
+  readonly clientId: string;
+}
+
+/** `If-Match` as parsed: a version, `*` (any current version), or absent. */
+export type IfMatch = number | '*' | undefined;
+
+export interface HistoryPage {
+  readonly data: TransactionResponse[];
+  readonly next_cursor: string | null;
+}
+
+const MAX_WRITE_ATTEMPTS = 5;
+const DAY_MS = 86_400_000;
+
+export type TransactionService = ReturnType<typeof createTransactionService>;
+
+export function createTransactionService(deps: TransactionServiceDeps) {
+  const { storage, keyring, clock } = deps;
+  const store = storage.transactions;
+
+  function changeOf(record: TransactionRecord, previous: TransactionRecord | null, actor: Actor): TransactionWrite {
+    const action = previous === null ? 'created' : record.deletedAt === null ? 'updated' : 'deleted';
+    const at = record.updatedAt;
+    return {
+      record,
+      event: {
+        eventId: newEventId(),
+        type: `transaction.${action}`,
+        occurredAt: at,
+        userId: record.userId,
+        transactionId: record.id,
+        version: record.version,
+        before: previous === null ? null : eventStateOf(previous),
+        after: action === 'deleted' ? null : eventStateOf(record),
+      },
+      audit: { version: record.version, action, at, actor: actor.subject, fullNameSealed: record.fullNameSealed, state: eventStateOf(record) },
+    };
+  }
+
+  async function insertNew(id: string, input: BodyInput, actor: Actor): Promise<TransactionResponse> {
+    const now = clock();
+    const fields = resolveFields(input, null, 'create', deps.defaultCurrency, now);
+    const record = sealRecord(id, fields, { version: 1, createdAt: now, updatedAt: now, deletedAt: null }, keyring);
+    await store.insert(changeOf(record, null, actor));
+    return toResponse(openRecord(record, keyring));
+  }
+
+  /** Read, check, compute, compare-and-set; retried when another writer got in between. */
+  async function update(
+    id: string,
+    ifMatch: IfMatch,
+    actor: Actor,
+    next: (current: TransactionRecord, now: Date) => TransactionRecord,
+  ): Promise<TransactionRecord> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await liveRecord(id);
+      if (typeof ifMatch === 'number' && ifMatch !== current.version) {
+        throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${current.version}`);
+      }
+      const record = next(current, clock());
+      if (await store.replace(current.version, changeOf(record, current, actor))) return record;
+      if (ifMatch !== undefined) {
+        await liveRecord(id);
+        throw preconditionFailed('the transaction was changed by another request');
+      }
+    }
+    throw new AppError(409, 'write_conflict', 'Conflict', { detail: 'too many concurrent writes; retry' });
+  }
+
+  async function liveRecord(id: string): Promise<TransactionRecord> {
+    const record = await store.get(id);
+    if (record === null || record.deletedAt !== null) throw notFound(`no transaction ${id}`);
+    return record;
+  }
+
+  function modify(id: string, input: BodyInput, mode: 'replace' | 'patch', ifMatch: IfMatch, actor: Actor) {
+    return update(id, ifMatch, actor, (current, now) => {
+      const fields = resolveFields(input, openRecord(current, keyring), mode, deps.defaultCurrency, now);
+      const meta = { version: current.version + 1, createdAt: current.createdAt, updatedAt: now, deletedAt: null };
+      return sealRecord(id, fields, meta, keyring);
+    });
+  }
+
+  const idempotentCreate = createIdempotentCreate({
+    store: storage.idempotency,
+    transactions: store,
+    keyring,
+    clock,
+    ttlMs: deps.idempotencyTtlMs,
+    insertNew,
+    view: (record) => toResponse(openRecord(record, keyring)),
+  });
+
+  return {
+    async create(input: BodyInput, actor: Actor, idempotencyKey: string | undefined): Promise<CreateResult> {
+      if (idempotencyKey === undefined) {
+        return { status: 201, body: await insertNew(newTransactionId(), input, actor), replayed: false };
+      }
+      return idempotentCreate(input, actor, idempotencyKey);
+    },
+
+    async get(id: string): Promise<TransactionResponse> {
+      return toResponse(openRecord(await liveRecord(id), keyring));
+    },
+
+    async replace(id: string, input: BodyInput, ifMatch: IfMatch, actor: Actor): Promise<TransactionResponse> {
+      return toResponse(openRecord(await modify(id, input, 'replace', ifMatch, actor), keyring));
+    },
+
+    async patch(id: string, input: BodyInput, ifMatch: IfMatch, actor: Actor): Promise<TransactionResponse> {
+      return toResponse(openRecord(await modify(id, input, 'patch', ifMatch, actor), keyring));
+    },
+
+    async remove(id: string, ifMatch: IfMatch, actor: Actor): Promise<void> {
+      await update(id, ifMatch, actor, (current, now) => ({ ...current, version: current.version + 1, updatedAt: now, deletedAt: now }));
+    },
+
+    async history(userId: string, query: HistoryQuery): Promise<HistoryPage> {
+      const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
+      const to = query.to === undefined ? undefined : new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS);
+      if (from && to && from >= to) throw invalidField('/to', 'must not be before from');
+      const scope = JSON.stringify([userId, query.from ?? null, query.to ?? null, query.type ?? null]);
+      const after = query.cursor === undefined ? undefined : decodeCursor(keyring, scope, query.cursor);
+      const records = await store.listByUser({ userId, from, to, type: query.type, after, limit: query.limit + 1 });
+      const page = records.slice(0, query.limit);
+      const last = page.at(-1);
+      const next_cursor = records.length > query.limit && last ? encodeCursor(keyring, scope, last) : null;
+      return { data: page.map((r) => toResponse(openRecord(r, keyring))), next_cursor };
+    },
+  };
+}

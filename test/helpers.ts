@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { buildDeps, type Deps } from '../src/deps.ts';
+import { buildApp } from '../src/http/app.ts';
+
+/** A server URL the test bed provides; a missing one fails the test loudly (never a silent skip). */
+export function requireEnv(name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS'): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`${name} is not set: run the suite with \`npm test\` (it starts the test bed) or export it`);
+  }
+  return value;
+}
+
+export const uniqueId = (prefix: string): string => `${prefix}-${randomBytes(6).toString('hex')}`;
+
+export const TEST_ENCRYPTION_KEYS = `test-k1:${Buffer.alloc(32, 7).toString('base64')}`;
+
+export type StoreKind = 'embedded' | 'mongodb';
+export const STORE_KINDS: readonly StoreKind[] = ['embedded', 'mongodb'];
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly deps: Deps;
+  readonly dataDir: string;
+  readonly database: string | undefined;
+  close(): Promise<void>;
+}
+
+/** The real app in-process on the chosen store, with its own data dir or database. */
+export async function startApp(store: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fido-test-'));
+  const database = store === 'mongodb' ? uniqueId('fido_test').replaceAll('-', '_') : undefined;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    ...(store === 'mongodb' ? { MONGODB_URL: requireEnv('MONGODB_URL'), MONGODB_DATABASE: database } : {}),
+    ...env,
+  });
+  const deps = await buildDeps(config, pino({ level: 'silent' }));
+  const app = await buildApp(deps);
+  await app.ready();
+  return {
+    app,
+    deps,
+    dataDir,
+    database,
+    async close() {
+      await app.close();
+      await deps.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A valid create body for `userId`, with overrides. */
+export function newTransaction(userId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    user_id: userId,
+    full_name: 'Ama Mensah',
+    transaction_date: '2024-10-05T10:00:00Z',
+    transaction_amount: '475.66',
+    transaction_type: 'credit',
+    ...overrides,
+  };
+}
+
+/** Polls `check` until it returns a value or the deadline passes (no fixed sleeps in tests). */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}

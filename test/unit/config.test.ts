@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('config', () => {
+  it('defaults to the embedded role-all service on port 3000', () => {
+    const config = loadConfig({});
+    assert.equal(config.role, 'all');
+    assert.equal(config.port, 3000);
+    assert.equal(config.mongodb, undefined);
+    assert.equal(config.defaultCurrency, 'GHS');
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('parses server URLs and broker lists', () => {
+    const config = loadConfig({ MONGODB_URL: 'mongodb://127.0.0.1:37017/fido', KAFKA_BROKERS: 'a:9092,b:9093', REDIS_URL: 'redis://127.0.0.1:6379' });
+    assert.deepEqual(config.kafkaBrokers, ['a:9092', 'b:9093']);
+    assert.equal(config.mongodb?.url, 'mongodb://127.0.0.1:37017/fido');
+  });
+
+  it('names every bad variable with what it expects', () => {
+    assert.throws(
+      () => loadConfig({ PORT: '70000', KAFKA_BROKERS: 'nohost', LOG_LEVEL: 'loud' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems.map((p) => p.split('=')[0]).sort(), ['KAFKA_BROKERS', 'LOG_LEVEL', 'PORT']);
+        return true;
+      },
+    );
+  });
+});
