@@ -4,7 +4,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 
-const up = spawnSync('bash', ['scripts/testbed/up.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const up = spawnSync('bash', ['scripts/testbed/up.sh'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  encoding: 'utf8',
+});
 if (up.status !== 0) {
   process.stderr.write('test bed did not come up; see above\n');
   process.exit(1);
@@ -20,11 +23,19 @@ for (const name of ['MONGODB_URL', 'REDIS_URL', 'KAFKA_BROKERS']) {
     process.exit(1);
   }
 }
-process.stdout.write(`test bed: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+process.stdout.write(
+  `test bed: ${Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}\n`,
+);
 
 const patterns = process.argv.slice(2);
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts'])], {
-  stdio: 'inherit',
-  env: { ...process.env, ...env },
-});
+const child = spawn(
+  process.execPath,
+  ['--test', '--test-reporter=spec', ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts'])],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  },
+);
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -108,7 +108,8 @@ export function loadConfig(env: EnvInput = process.env): Config {
     if (value !== undefined && value !== '') raw[name] = value;
   }
   const parsed = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
-  if (!Value.Check(EnvSchema, parsed)) throw new ConfigError(describeProblems(parsed as Record<string, unknown>, raw));
+  if (!Value.Check(EnvSchema, parsed))
+    throw new ConfigError(describeProblems(parsed as Record<string, unknown>, raw));
   return toConfig(parsed);
 }
 

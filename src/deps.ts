@@ -25,7 +25,9 @@ export interface Deps {
  */
 export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const keyring = createKeyring(parseKeys(encryptionKeys(config, logger)));
-  const storage = config.mongodb ? await openMongoStorage(config.mongodb) : await openEmbeddedStorage(config.dataDir);
+  const storage = config.mongodb
+    ? await openMongoStorage(config.mongodb)
+    : await openEmbeddedStorage(config.dataDir);
   logger.info(
     { store: storage.name, cache: 'none', bus: 'none', encryptionKeyId: keyring.currentKeyId },
     'adapters chosen',

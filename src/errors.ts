@@ -48,8 +48,7 @@ export const validationFailed = (errors: readonly FieldError[]): AppError =>
 export const invalidField = (pointer: string, message: string): AppError =>
   validationFailed([{ pointer, message }]);
 
-export const notFound = (detail: string): AppError =>
-  new AppError(404, 'not_found', 'Not found', { detail });
+export const notFound = (detail: string): AppError => new AppError(404, 'not_found', 'Not found', { detail });
 
 export const preconditionFailed = (detail: string): AppError =>
   new AppError(412, 'precondition_failed', 'Precondition failed', { detail });

@@ -1,4 +1,9 @@
-import type { AuditEntry, TransactionRecord, TransactionType, TransactionWrite } from './transactions/transaction.ts';
+import type {
+  AuditEntry,
+  TransactionRecord,
+  TransactionType,
+  TransactionWrite,
+} from './transactions/transaction.ts';
 
 /** Keyset position in a user's history: newest transaction_date first, ties by id descending. */
 export interface HistoryPosition {

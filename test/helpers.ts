@@ -12,7 +12,9 @@ import { buildApp } from '../src/http/app.ts';
 export function requireEnv(name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS'): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
-    throw new Error(`${name} is not set: run the suite with \`npm test\` (it starts the test bed) or export it`);
+    throw new Error(
+      `${name} is not set: run the suite with \`npm test\` (it starts the test bed) or export it`,
+    );
   }
   return value;
 }
@@ -60,7 +62,10 @@ export async function startApp(store: StoreKind, env: Record<string, string> = {
 }
 
 /** A valid create body for `userId`, with overrides. */
-export function newTransaction(userId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function newTransaction(
+  userId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     user_id: userId,
     full_name: 'Ama Mensah',
@@ -72,7 +77,11 @@ export function newTransaction(userId: string, overrides: Record<string, unknown
 }
 
 /** Polls `check` until it returns a value or the deadline passes (no fixed sleeps in tests). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  stepMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -7,7 +7,11 @@ import { join } from 'node:path';
  * every start, so local data stays readable across restarts without any setup. Returns the value
  * and whether it was just created (the caller logs a warning then).
  */
-export function loadOrCreateSecret(dataDir: string, fileName: string, create: () => string): { value: string; created: boolean } {
+export function loadOrCreateSecret(
+  dataDir: string,
+  fileName: string,
+  create: () => string,
+): { value: string; created: boolean } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, fileName);
   try {
@@ -26,4 +30,5 @@ export function loadOrCreateSecret(dataDir: string, fileName: string, create: ()
   }
 }
 
-export const newEncryptionKeyEntry = (): string => `local-${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;
+export const newEncryptionKeyEntry = (): string =>
+  `local-${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;

@@ -47,7 +47,9 @@ export function createKeyring(keys: readonly KeyEntry[]): Keyring {
   const [current] = keys;
   if (current === undefined) throw new Error('at least one encryption key is needed');
   const byId = new Map(keys.map((k) => [k.id, k.key]));
-  const macKeys = new Map(keys.map((k) => [k.id, createHmac('sha256', k.key).update('fido/mac-key').digest()]));
+  const macKeys = new Map(
+    keys.map((k) => [k.id, createHmac('sha256', k.key).update('fido/mac-key').digest()]),
+  );
 
   const mac = (keyId: string, purpose: string, data: string): Buffer | null => {
     const key = macKeys.get(keyId);
@@ -62,7 +64,13 @@ export function createKeyring(keys: readonly KeyEntry[]): Keyring {
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
-      return ['v1', current.id, iv.toString('base64url'), body.toString('base64url'), tag.toString('base64url')].join('.');
+      return [
+        'v1',
+        current.id,
+        iv.toString('base64url'),
+        body.toString('base64url'),
+        tag.toString('base64url'),
+      ].join('.');
     },
     open(sealed, associatedData) {
       const [version, keyId = '', iv = '', body = '', tag = '', ...rest] = sealed.split('.');
@@ -71,10 +79,14 @@ export function createKeyring(keys: readonly KeyEntry[]): Keyring {
         throw new IntegrityError(`sealed value with unknown format or key id`);
       }
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+          authTagLength: 16,
+        });
         decipher.setAAD(Buffer.from(associatedData, 'utf8'));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
+          'utf8',
+        );
       } catch {
         throw new IntegrityError(`sealed value failed authentication (key id ${keyId})`);
       }

@@ -23,9 +23,10 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Builds the HTTP app without listening: main.ts listens, tests use inject() or port 0. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // typed as the base logger so the instance keeps Fastify's default generics
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; keeping the base type keeps plugin types simple
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

@@ -36,10 +36,19 @@ async function run(check: HealthCheck): Promise<{ status: 'up' | 'down' | 'degra
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<{ checks: readonly HealthCheck[] }> = async (app, { checks }) => {
+export const healthRoutes: FastifyPluginAsync<{ checks: readonly HealthCheck[] }> = async (
+  app,
+  { checks },
+) => {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     () => ({ status: 'ok' as const }),
   );
 
@@ -56,7 +65,9 @@ export const healthRoutes: FastifyPluginAsync<{ checks: readonly HealthCheck[] }
       const results = await Promise.all(checks.map(async (c) => [c.name, await run(c)] as const));
       const ready = results.every(([, r]) => r.status !== 'down');
       if (!ready) void reply.header('retry-after', '5');
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
     },
   );
   return Promise.resolve();

@@ -42,7 +42,7 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof SchemaValidationError) return validationFailed(error.fieldErrors);
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
-  if (error instanceof SchemaValidationError === false && fastifyError.validation !== undefined) {
+  if (!(error instanceof SchemaValidationError) && fastifyError.validation !== undefined) {
     return validationFailed([{ pointer: '', message: fastifyError.message ?? 'is invalid' }]);
   }
   const known = fastifyError.code === undefined ? undefined : FASTIFY_ERRORS[fastifyError.code];
@@ -55,7 +55,10 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
     return new AppError(status, 'bad_request', 'Bad request', { detail: fastifyError.message });
   }
   if (error instanceof IntegrityError) {
-    request.log.error({ err: { type: error.name, message: error.message } }, 'stored data failed integrity check');
+    request.log.error(
+      { err: { type: error.name, message: error.message } },
+      'stored data failed integrity check',
+    );
   } else {
     request.log.error({ err: error }, 'unhandled error');
   }
@@ -71,7 +74,9 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
-      new AppError(404, 'route_not_found', 'Not found', { detail: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
+      new AppError(404, 'route_not_found', 'Not found', {
+        detail: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      }),
     ),
   );
 }

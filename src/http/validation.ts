@@ -25,7 +25,8 @@ const textAjv = newAjv(true);
 /** Bodies are validated strictly (no coercion); query strings and params are coerced from text. */
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
   const validate: ValidateFunction = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);
-  return (data: unknown) => (validate(data) ? { value: data } : { error: toValidationError(validate.errors ?? []) });
+  return (data: unknown) =>
+    validate(data) ? { value: data } : { error: toValidationError(validate.errors ?? []) };
 };
 
 export class SchemaValidationError extends Error {
@@ -72,7 +73,11 @@ function describe(error: ErrorObject): FieldError {
       return { pointer: error.instancePath, message: error.message ?? 'is too short' };
     case 'anyOf':
     case 'oneOf':
-      return { pointer: error.instancePath, message: error.parentSchema?.description ?? 'has an invalid value' };
+      return {
+        pointer: error.instancePath,
+        message:
+          (error.parentSchema as { description?: string } | undefined)?.description ?? 'has an invalid value',
+      };
     default:
       return { pointer: error.instancePath, message: error.message ?? 'is invalid' };
   }

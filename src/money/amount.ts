@@ -6,7 +6,8 @@ export const MAX_MAJOR_UNITS = 10n ** 12n;
 /** The shape of an amount as a client may send it: a JSON number's source text or a string. */
 const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
-export type AmountResult = { readonly ok: true; readonly minor: bigint } | { readonly ok: false; readonly message: string };
+export type AmountResult =
+  { readonly ok: true; readonly minor: bigint } | { readonly ok: false; readonly message: string };
 
 /**
  * Parses a decimal amount exactly into integer minor units of `currency`. The input is the text
@@ -17,7 +18,10 @@ export function parseAmount(text: string, currency: string): AmountResult {
   const match = DECIMAL.exec(text);
   if (match === null) {
     const negative = text.startsWith('-') && DECIMAL.test(text.slice(1));
-    return { ok: false, message: negative ? 'must be greater than 0' : 'must be a positive decimal number, e.g. "475.66"' };
+    return {
+      ok: false,
+      message: negative ? 'must be greater than 0' : 'must be a positive decimal number, e.g. "475.66"',
+    };
   }
   const [, whole = '', written = '', exponentText] = match;
   const exponent = Number(exponentText ?? '0');
@@ -38,7 +42,8 @@ export function parseAmount(text: string, currency: string): AmountResult {
   }
   const minor = scale >= 0 ? digits * 10n ** BigInt(scale) : digits / 10n ** BigInt(-scale);
   if (minor <= 0n) return { ok: false, message: 'must be greater than 0' };
-  if (minor > MAX_MAJOR_UNITS * 10n ** BigInt(allowed)) return { ok: false, message: 'must be at most 10^12' };
+  if (minor > MAX_MAJOR_UNITS * 10n ** BigInt(allowed))
+    return { ok: false, message: 'must be at most 10^12' };
   return { ok: true, minor };
 }
 

@@ -7,7 +7,9 @@ import type { HistoryPosition } from '../ports.ts';
  * to, so a forged, garbled or transplanted cursor is refused with 400 instead of paging wrongly.
  */
 export function encodeCursor(keyring: Keyring, scope: string, position: HistoryPosition): string {
-  const payload = Buffer.from(JSON.stringify([position.transactionDate.getTime(), position.id])).toString('base64url');
+  const payload = Buffer.from(JSON.stringify([position.transactionDate.getTime(), position.id])).toString(
+    'base64url',
+  );
   return `${payload}.${keyring.sign('history-cursor', `${scope}\n${payload}`)}`;
 }
 

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.ts';
 import { AppError, conflict } from '../errors.ts';
 import { newTransactionId } from '../ids/ids.ts';
-import { DuplicateIdError, type IdempotencyRecord, type IdempotencyStore, type TransactionStore } from '../ports.ts';
+import {
+  DuplicateIdError,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type TransactionStore,
+} from '../ports.ts';
 import type { Actor } from './transactions.service.ts';
 import type { BodyInput } from './transaction-input.ts';
 import type { TransactionRecord } from './transaction.ts';
@@ -59,9 +64,14 @@ export function createIdempotentCreate(deps: Deps) {
     }
     if (claim.kind === 'existing') {
       if (record.state === 'in_flight' || record.responseSealed === null || record.status === null) {
-        throw conflict('idempotency_in_flight', 'a request with this Idempotency-Key is still being processed');
+        throw conflict(
+          'idempotency_in_flight',
+          'a request with this Idempotency-Key is still being processed',
+        );
       }
-      const body = JSON.parse(deps.keyring.open(record.responseSealed, aad(record.scope, key))) as TransactionResponse;
+      const body = JSON.parse(
+        deps.keyring.open(record.responseSealed, aad(record.scope, key)),
+      ) as TransactionResponse;
       return { status: record.status, body, replayed: true };
     }
 
@@ -78,7 +88,12 @@ export function createIdempotentCreate(deps: Deps) {
       if (existing === null) throw error;
       body = deps.view(existing);
     }
-    await deps.store.complete(record.scope, key, 201, deps.keyring.seal(JSON.stringify(body), aad(record.scope, key)));
+    await deps.store.complete(
+      record.scope,
+      key,
+      201,
+      deps.keyring.seal(JSON.stringify(body), aad(record.scope, key)),
+    );
     return { status: 201, body, replayed: false };
   };
 }
@@ -91,8 +106,10 @@ function fingerprint(body: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return value === undefined ? 'null' : JSON.stringify(value);
 }

@@ -9,7 +9,8 @@ export interface BodyInput {
   readonly schemaErrors: readonly FieldError[];
 }
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/i;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/i;
 const MAX_FUTURE_MS = 24 * 3_600_000;
 const MAX_NAME_LENGTH = 200;
 
@@ -68,7 +69,12 @@ export function resolveFields(
     const parsed = parseAmount(amountText, currency);
     if (parsed.ok) amountMinor = parsed.minor;
     else fail('/transaction_amount', parsed.message);
-  } else if (amountText === undefined && keepsCurrent && currency !== current.currency && isKnownCurrency(currency)) {
+  } else if (
+    amountText === undefined &&
+    keepsCurrent &&
+    currency !== current.currency &&
+    isKnownCurrency(currency)
+  ) {
     // a currency change alone keeps the decimal value, which must fit the new minor units
     amountMinor = convertMinor(current.amountMinor, current.currency, currency) ?? undefined;
     if (amountMinor === undefined) fail('/transaction_amount', `does not fit the minor units of ${currency}`);
@@ -86,7 +92,10 @@ export function resolveFields(
     transactionDate: pick(date ?? undefined, keepsCurrent ? current.transactionDate : undefined),
     amountMinor: pick(amountMinor, undefined),
     currency,
-    type: pick(given('transaction_type') as TransactionType | undefined, keepsCurrent ? current.type : undefined),
+    type: pick(
+      given('transaction_type') as TransactionType | undefined,
+      keepsCurrent ? current.type : undefined,
+    ),
   };
 }
 
@@ -102,7 +111,13 @@ export function parseDateTime(text: string): Date | null {
   const day = Number(d);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const valid =
-    year >= 1900 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth &&
-    Number(h) <= 23 && Number(mi) <= 59 && Number(s) <= 59;
+    year >= 1900 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    Number(h) <= 23 &&
+    Number(mi) <= 59 &&
+    Number(s) <= 59;
   return valid ? date : null;
 }

@@ -18,7 +18,12 @@ import {
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E][\\x20-\\x7E]*$', description: '1-255 printable characters' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E][\\x20-\\x7E]*$',
+      description: '1-255 printable characters',
+    }),
   ),
 });
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64 })) });
@@ -26,7 +31,8 @@ const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ max
 const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemResponse]));
 
 /** Until authentication lands every caller is the same anonymous client. */
-const actorOf = (_request: FastifyRequest): Actor => ({ subject: 'anonymous', clientId: 'anonymous' });
+const ANONYMOUS: Actor = { subject: 'anonymous', clientId: 'anonymous' };
+const actorOf = (): Actor => ANONYMOUS;
 
 /** The body with the schema's complaints, so semantic checks can add theirs to the same 422. */
 function bodyInput(request: FastifyRequest): BodyInput {
@@ -47,7 +53,10 @@ function sendTransaction(reply: FastifyReply, status: number, body: TransactionR
   return reply.status(status).header('etag', `"${body.version}"`).send(body);
 }
 
-export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: TransactionService }> = async (app, { service }) => {
+export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: TransactionService }> = async (
+  app,
+  { service },
+) => {
   app.post(
     '/transactions',
     {
@@ -61,7 +70,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
       },
     },
     async (request, reply) => {
-      const result = await service.create(bodyInput(request), actorOf(request), request.headers['idempotency-key']);
+      const result = await service.create(bodyInput(request), actorOf(), request.headers['idempotency-key']);
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
       void reply.header('location', `/api/v1/transactions/${result.body.id}`);
       return sendTransaction(reply, result.status, result.body);
@@ -70,7 +79,14 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
 
   app.get(
     '/transactions/:id',
-    { schema: { tags: ['transactions'], summary: 'Read a transaction', params: IdParams, response: { 200: TransactionResponse, ...problems(404) } } },
+    {
+      schema: {
+        tags: ['transactions'],
+        summary: 'Read a transaction',
+        params: IdParams,
+        response: { 200: TransactionResponse, ...problems(404) },
+      },
+    },
     async (request, reply) => sendTransaction(reply, 200, await service.get(request.params.id)),
   );
 
@@ -89,7 +105,11 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
     },
     async (request, reply) => {
       const ifMatch = ifMatchOf(request.headers['if-match']);
-      return sendTransaction(reply, 200, await service.replace(request.params.id, bodyInput(request), ifMatch, actorOf(request)));
+      return sendTransaction(
+        reply,
+        200,
+        await service.replace(request.params.id, bodyInput(request), ifMatch, actorOf()),
+      );
     },
   );
 
@@ -108,7 +128,11 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
     },
     async (request, reply) => {
       const ifMatch = ifMatchOf(request.headers['if-match']);
-      return sendTransaction(reply, 200, await service.patch(request.params.id, bodyInput(request), ifMatch, actorOf(request)));
+      return sendTransaction(
+        reply,
+        200,
+        await service.patch(request.params.id, bodyInput(request), ifMatch, actorOf()),
+      );
     },
   );
 
@@ -124,7 +148,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
       },
     },
     async (request, reply) => {
-      await service.remove(request.params.id, ifMatchOf(request.headers['if-match']), actorOf(request));
+      await service.remove(request.params.id, ifMatchOf(request.headers['if-match']), actorOf());
       return reply.status(204).send(null);
     },
   );

@@ -8,21 +8,36 @@ export const UserId = Type.String({
   description: '1-64 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit',
   examples: ['u-42'],
 });
-export const TransactionId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'opaque id', examples: ['01JDQ7X3R5T8M2K9ZP4C6V1B0N'] });
+export const TransactionId = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: 'opaque id',
+  examples: ['01JDQ7X3R5T8M2K9ZP4C6V1B0N'],
+});
 
-const FullName = Type.String({ minLength: 1, maxLength: 400, description: 'trimmed, 1-200 characters', examples: ['Ama Mensah'] });
+const FullName = Type.String({
+  minLength: 1,
+  maxLength: 400,
+  description: 'trimmed, 1-200 characters',
+  examples: ['Ama Mensah'],
+});
 const TransactionDate = Type.String({
   minLength: 16,
   maxLength: 40,
   description: 'ISO 8601 date-time with offset or Z, not more than 24 h in the future',
   examples: ['2024-10-05T10:00:00Z'],
 });
-const Amount = Type.Union(
-  [Type.String({ minLength: 1, maxLength: 40 }), Type.Number()],
-  { description: 'a positive decimal (JSON number or string) with at most the currency minor-unit digits, at most 10^12', examples: ['475.66'] },
-);
+const Amount = Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Number()], {
+  description:
+    'a positive decimal (JSON number or string) with at most the currency minor-unit digits, at most 10^12',
+  examples: ['475.66'],
+});
 const Kind = Type.Enum(['credit', 'debit'], { description: 'credit or debit' });
-const Currency = Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code the service knows', examples: ['GHS'] });
+const Currency = Type.String({
+  minLength: 3,
+  maxLength: 3,
+  description: 'ISO 4217 code the service knows',
+  examples: ['GHS'],
+});
 
 const mutable = {
   full_name: FullName,
@@ -74,7 +89,9 @@ export type TransactionResponse = Static<typeof TransactionResponse>;
 export const HistoryQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'opaque, from next_cursor' })),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: 'opaque, from next_cursor' }),
+    ),
     from: Type.Optional(Type.String({ format: 'date', description: 'inclusive UTC day, YYYY-MM-DD' })),
     to: Type.Optional(Type.String({ format: 'date', description: 'inclusive UTC day, YYYY-MM-DD' })),
     type: Type.Optional(Kind),

@@ -40,7 +40,11 @@ export function createTransactionService(deps: TransactionServiceDeps) {
   const { storage, keyring, clock } = deps;
   const store = storage.transactions;
 
-  function changeOf(record: TransactionRecord, previous: TransactionRecord | null, actor: Actor): TransactionWrite {
+  function changeOf(
+    record: TransactionRecord,
+    previous: TransactionRecord | null,
+    actor: Actor,
+  ): TransactionWrite {
     const action = previous === null ? 'created' : record.deletedAt === null ? 'updated' : 'deleted';
     const at = record.updatedAt;
     return {
@@ -55,14 +59,26 @@ export function createTransactionService(deps: TransactionServiceDeps) {
         before: previous === null ? null : eventStateOf(previous),
         after: action === 'deleted' ? null : eventStateOf(record),
       },
-      audit: { version: record.version, action, at, actor: actor.subject, fullNameSealed: record.fullNameSealed, state: eventStateOf(record) },
+      audit: {
+        version: record.version,
+        action,
+        at,
+        actor: actor.subject,
+        fullNameSealed: record.fullNameSealed,
+        state: eventStateOf(record),
+      },
     };
   }
 
   async function insertNew(id: string, input: BodyInput, actor: Actor): Promise<TransactionResponse> {
     const now = clock();
     const fields = resolveFields(input, null, 'create', deps.defaultCurrency, now);
-    const record = sealRecord(id, fields, { version: 1, createdAt: now, updatedAt: now, deletedAt: null }, keyring);
+    const record = sealRecord(
+      id,
+      fields,
+      { version: 1, createdAt: now, updatedAt: now, deletedAt: null },
+      keyring,
+    );
     await store.insert(changeOf(record, null, actor));
     return toResponse(openRecord(record, keyring));
   }
@@ -98,7 +114,12 @@ export function createTransactionService(deps: TransactionServiceDeps) {
   function modify(id: string, input: BodyInput, mode: 'replace' | 'patch', ifMatch: IfMatch, actor: Actor) {
     return update(id, ifMatch, actor, (current, now) => {
       const fields = resolveFields(input, openRecord(current, keyring), mode, deps.defaultCurrency, now);
-      const meta = { version: current.version + 1, createdAt: current.createdAt, updatedAt: now, deletedAt: null };
+      const meta = {
+        version: current.version + 1,
+        createdAt: current.createdAt,
+        updatedAt: now,
+        deletedAt: null,
+      };
       return sealRecord(id, fields, meta, keyring);
     });
   }
@@ -125,7 +146,12 @@ export function createTransactionService(deps: TransactionServiceDeps) {
       return toResponse(openRecord(await liveRecord(id), keyring));
     },
 
-    async replace(id: string, input: BodyInput, ifMatch: IfMatch, actor: Actor): Promise<TransactionResponse> {
+    async replace(
+      id: string,
+      input: BodyInput,
+      ifMatch: IfMatch,
+      actor: Actor,
+    ): Promise<TransactionResponse> {
       return toResponse(openRecord(await modify(id, input, 'replace', ifMatch, actor), keyring));
     },
 
@@ -134,16 +160,29 @@ export function createTransactionService(deps: TransactionServiceDeps) {
     },
 
     async remove(id: string, ifMatch: IfMatch, actor: Actor): Promise<void> {
-      await update(id, ifMatch, actor, (current, now) => ({ ...current, version: current.version + 1, updatedAt: now, deletedAt: now }));
+      await update(id, ifMatch, actor, (current, now) => ({
+        ...current,
+        version: current.version + 1,
+        updatedAt: now,
+        deletedAt: now,
+      }));
     },
 
     async history(userId: string, query: HistoryQuery): Promise<HistoryPage> {
       const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
-      const to = query.to === undefined ? undefined : new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS);
+      const to =
+        query.to === undefined ? undefined : new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS);
       if (from && to && from >= to) throw invalidField('/to', 'must not be before from');
       const scope = JSON.stringify([userId, query.from ?? null, query.to ?? null, query.type ?? null]);
       const after = query.cursor === undefined ? undefined : decodeCursor(keyring, scope, query.cursor);
-      const records = await store.listByUser({ userId, from, to, type: query.type, after, limit: query.limit + 1 });
+      const records = await store.listByUser({
+        userId,
+        from,
+        to,
+        type: query.type,
+        after,
+        limit: query.limit + 1,
+      });
       const page = records.slice(0, query.limit);
       const last = page.at(-1);
       const next_cursor = records.length > query.limit && last ? encodeCursor(keyring, scope, last) : null;

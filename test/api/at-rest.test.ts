@@ -20,7 +20,11 @@ async function createTwo(t: TestApp, user: string, key: string): Promise<[string
     assert.equal(res.statusCode, 201);
     ids.push(res.json().id as string);
   }
-  const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${ids[0] ?? ''}`, payload: { full_name: `${NAME} Jr` } });
+  const patched = await t.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/transactions/${ids[0] ?? ''}`,
+    payload: { full_name: `${NAME} Jr` },
+  });
   assert.equal(patched.statusCode, 200);
   return [ids[0] ?? '', ids[1] ?? ''];
 }
@@ -51,7 +55,9 @@ describe('the customer name at rest', () => {
     try {
       const [a, b] = await createTwo(t, uniqueId('u'), uniqueId('k'));
       const db = new DatabaseSync(join(t.dataDir, 'fido.sqlite'));
-      const row = db.prepare('SELECT full_name FROM transactions WHERE id = ?').get(b) as { full_name: string };
+      const row = db.prepare('SELECT full_name FROM transactions WHERE id = ?').get(b) as {
+        full_name: string;
+      };
       db.prepare('UPDATE transactions SET full_name = ? WHERE id = ?').run(row.full_name, a);
       db.close();
       const res = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/${a}` });

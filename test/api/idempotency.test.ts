@@ -13,9 +13,18 @@ for (const store of STORE_KINDS) {
     });
 
     const post = (body: object, key: string) =>
-      t.app.inject({ method: 'POST', url: '/api/v1/transactions', payload: body, headers: { 'idempotency-key': key } });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/transactions',
+        payload: body,
+        headers: { 'idempotency-key': key },
+      });
     const count = async (user: string) =>
-      ((await t.app.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions` })).json() as { data: unknown[] }).data.length;
+      (
+        (await t.app.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions` })).json() as {
+          data: unknown[];
+        }
+      ).data.length;
 
     it('replays the stored status and body for a retry with the same key and body', async () => {
       const user = uniqueId('u');
@@ -47,8 +56,13 @@ for (const store of STORE_KINDS) {
       const key = uniqueId('key');
       const results = await Promise.all(Array.from({ length: 8 }, () => post(newTransaction(user), key)));
       const statuses = results.map((r) => r.statusCode);
-      assert.ok(statuses.every((s) => s === 201 || s === 409), statuses.join(','));
-      const created = results.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined);
+      assert.ok(
+        statuses.every((s) => s === 201 || s === 409),
+        statuses.join(','),
+      );
+      const created = results.filter(
+        (r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined,
+      );
       assert.equal(created.length, 1, statuses.join(','));
       const ids = new Set(results.filter((r) => r.statusCode === 201).map((r) => r.json().id as string));
       assert.equal(ids.size, 1);

@@ -10,7 +10,11 @@ import { eventually } from '../helpers.ts';
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 
 function runMain(env: Record<string, string>) {
-  return spawnSync(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 15_000 });
+  return spawnSync(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -25,8 +29,16 @@ async function freePort(): Promise<number> {
 describe('process start', () => {
   for (const [name, value, expected] of [
     ['PORT', 'abc', /^Invalid configuration: PORT="abc" is invalid: expected an integer TCP port/],
-    ['MONGODB_URL', 'not a url', /^Invalid configuration: MONGODB_URL="not a url" is invalid: expected a mongodb:\/\//],
-    ['ROLE', 'cook', /^Invalid configuration: ROLE="cook" is invalid: expected which part runs: api, worker or all/],
+    [
+      'MONGODB_URL',
+      'not a url',
+      /^Invalid configuration: MONGODB_URL="not a url" is invalid: expected a mongodb:\/\//,
+    ],
+    [
+      'ROLE',
+      'cook',
+      /^Invalid configuration: ROLE="cook" is invalid: expected which part runs: api, worker or all/,
+    ],
   ] as const) {
     it(`a bad ${name} stops the process before it listens, with one line naming it`, () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fido-start-'));
@@ -56,9 +68,12 @@ describe('process start', () => {
         const res = await fetch(`${base}/health/ready`).catch(() => undefined);
         return res?.status === 200 ? res : undefined;
       }, 10_000);
-      assert.equal((await ready.json() as { status: string }).status, 'ready');
+      assert.equal(((await ready.json()) as { status: string }).status, 'ready');
       assert.equal((await fetch(`${base}/health/live`)).status, 200);
-      const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+      const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
       assert.equal(openapi.openapi, '3.1.0');
       assert.ok('/api/v1/transactions' in openapi.paths);
       const docs = await fetch(`${base}/docs`);

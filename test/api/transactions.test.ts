@@ -18,7 +18,11 @@ for (const store of STORE_KINDS) {
     it('creates a transaction: 201, Location, ETag, exact decimal string, UTC date, trimmed name', async () => {
       const user = uniqueId('u');
       const res = await create(
-        newTransaction(user, { full_name: '  Kofi Boateng ', transaction_amount: 0.1, transaction_date: '2024-10-05T10:00:00+02:00' }),
+        newTransaction(user, {
+          full_name: '  Kofi Boateng ',
+          transaction_amount: 0.1,
+          transaction_date: '2024-10-05T10:00:00+02:00',
+        }),
       );
       assert.equal(res.statusCode, 201);
       const body = res.json();
@@ -56,7 +60,9 @@ for (const store of STORE_KINDS) {
         ['250', 'XOF', '250'],
       ];
       for (const [amount, currency, expected] of cases) {
-        const res = await create(newTransaction(user, { transaction_amount: amount, transaction_currency: currency }));
+        const res = await create(
+          newTransaction(user, { transaction_amount: amount, transaction_currency: currency }),
+        );
         assert.equal(res.statusCode, 201, res.body);
         assert.equal(res.json().transaction_amount, expected);
       }
@@ -76,18 +82,37 @@ for (const store of STORE_KINDS) {
       assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
       const problem = res.json();
       assert.equal(problem.status, 422);
-      assert.deepEqual(
-        problem.errors.map((e: { pointer: string }) => e.pointer).sort(),
-        ['/extra', '/full_name', '/transaction_amount', '/transaction_date', '/transaction_type'],
-      );
-      for (const [amount, currency] of [[0, 'GHS'], [-5, 'GHS'], ['1.5', 'UGX'], ['1e13', 'GHS'], ['abc', 'GHS'], [1, 'ZZZ']] as const) {
-        const bad = await create(newTransaction(uniqueId('u'), { transaction_amount: amount, transaction_currency: currency }));
+      assert.deepEqual(problem.errors.map((e: { pointer: string }) => e.pointer).sort(), [
+        '/extra',
+        '/full_name',
+        '/transaction_amount',
+        '/transaction_date',
+        '/transaction_type',
+      ]);
+      for (const [amount, currency] of [
+        [0, 'GHS'],
+        [-5, 'GHS'],
+        ['1.5', 'UGX'],
+        ['1e13', 'GHS'],
+        ['abc', 'GHS'],
+        [1, 'ZZZ'],
+      ] as const) {
+        const bad = await create(
+          newTransaction(uniqueId('u'), { transaction_amount: amount, transaction_currency: currency }),
+        );
         assert.equal(bad.statusCode, 422, `${String(amount)} ${currency}`);
         assert.ok(bad.json().errors.length >= 1);
       }
-      const impossible = await create(newTransaction(uniqueId('u'), { transaction_date: '2024-02-30T10:00:00Z' }));
-      assert.deepEqual(impossible.json().errors.map((e: { pointer: string }) => e.pointer), ['/transaction_date']);
-      const noOffset = await create(newTransaction(uniqueId('u'), { transaction_date: '2024-02-10T10:00:00' }));
+      const impossible = await create(
+        newTransaction(uniqueId('u'), { transaction_date: '2024-02-30T10:00:00Z' }),
+      );
+      assert.deepEqual(
+        impossible.json().errors.map((e: { pointer: string }) => e.pointer),
+        ['/transaction_date'],
+      );
+      const noOffset = await create(
+        newTransaction(uniqueId('u'), { transaction_date: '2024-02-10T10:00:00' }),
+      );
       assert.equal(noOffset.statusCode, 422);
     });
 
@@ -147,14 +172,25 @@ for (const store of STORE_KINDS) {
         method: 'PUT',
         url: `/api/v1/transactions/${id}`,
         headers: { 'if-match': '"1"' },
-        payload: { full_name: 'Yaw Asante', transaction_date: '2024-10-06T00:00:00Z', transaction_amount: '10', transaction_type: 'debit', transaction_currency: 'USD' },
+        payload: {
+          full_name: 'Yaw Asante',
+          transaction_date: '2024-10-06T00:00:00Z',
+          transaction_amount: '10',
+          transaction_type: 'debit',
+          transaction_currency: 'USD',
+        },
       });
       assert.equal(put.statusCode, 200, put.body);
       assert.equal(put.headers.etag, '"2"');
       assert.equal(put.json().transaction_amount, '10.00');
       assert.equal(put.json().user_id, user);
 
-      const stale = await t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${id}`, headers: { 'if-match': '"1"' }, payload: { transaction_type: 'credit' } });
+      const stale = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/transactions/${id}`,
+        headers: { 'if-match': '"1"' },
+        payload: { transaction_type: 'credit' },
+      });
       assert.equal(stale.statusCode, 412);
 
       const patch = await t.app.inject({
@@ -165,18 +201,39 @@ for (const store of STORE_KINDS) {
       });
       assert.equal(patch.statusCode, 200, patch.body);
       assert.deepEqual(
-        [patch.json().version, patch.json().transaction_amount, patch.json().full_name, patch.json().transaction_type],
+        [
+          patch.json().version,
+          patch.json().transaction_amount,
+          patch.json().full_name,
+          patch.json().transaction_type,
+        ],
         [3, '12.50', 'Yaw Asante', 'debit'],
       );
 
-      const moveUser = await t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${id}`, payload: { user_id: uniqueId('other') } });
+      const moveUser = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/transactions/${id}`,
+        payload: { user_id: uniqueId('other') },
+      });
       assert.equal(moveUser.statusCode, 422);
       assert.equal(moveUser.json().errors[0].pointer, '/user_id');
-      const partialPut = await t.app.inject({ method: 'PUT', url: `/api/v1/transactions/${id}`, payload: { full_name: 'Only name' } });
+      const partialPut = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/transactions/${id}`,
+        payload: { full_name: 'Only name' },
+      });
       assert.equal(partialPut.statusCode, 422);
-      const toUgx = await t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${id}`, payload: { transaction_currency: 'UGX' } });
+      const toUgx = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/transactions/${id}`,
+        payload: { transaction_currency: 'UGX' },
+      });
       assert.equal(toUgx.statusCode, 422, 'a value with cents does not fit UGX');
-      const nullField = await t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${id}`, payload: { full_name: null } });
+      const nullField = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/transactions/${id}`,
+        payload: { full_name: null },
+      });
       assert.equal(nullField.statusCode, 422);
     });
 
@@ -184,7 +241,12 @@ for (const store of STORE_KINDS) {
       const id = (await create(newTransaction(uniqueId('u')))).json().id as string;
       const results = await Promise.all(
         ['1.00', '2.00'].map((amount) =>
-          t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${id}`, headers: { 'if-match': '"1"' }, payload: { transaction_amount: amount } }),
+          t.app.inject({
+            method: 'PATCH',
+            url: `/api/v1/transactions/${id}`,
+            headers: { 'if-match': '"1"' },
+            payload: { transaction_amount: amount },
+          }),
         ),
       );
       assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 412]);
@@ -197,12 +259,23 @@ for (const store of STORE_KINDS) {
       assert.equal(del.body, '');
       const later = [
         await t.app.inject({ method: 'GET', url: `/api/v1/transactions/${id}` }),
-        await t.app.inject({ method: 'PUT', url: `/api/v1/transactions/${id}`, payload: newTransaction('u-x') }),
-        await t.app.inject({ method: 'PATCH', url: `/api/v1/transactions/${id}`, payload: { transaction_type: 'debit' } }),
+        await t.app.inject({
+          method: 'PUT',
+          url: `/api/v1/transactions/${id}`,
+          payload: newTransaction('u-x'),
+        }),
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/transactions/${id}`,
+          payload: { transaction_type: 'debit' },
+        }),
         await t.app.inject({ method: 'DELETE', url: `/api/v1/transactions/${id}` }),
         await t.app.inject({ method: 'GET', url: '/api/v1/transactions/does-not-exist' }),
       ];
-      assert.deepEqual(later.map((r) => r.statusCode), [404, 404, 404, 404, 404]);
+      assert.deepEqual(
+        later.map((r) => r.statusCode),
+        [404, 404, 404, 404, 404],
+      );
     });
   });
 }

@@ -13,7 +13,11 @@ describe('config', () => {
   });
 
   it('parses server URLs and broker lists', () => {
-    const config = loadConfig({ MONGODB_URL: 'mongodb://127.0.0.1:37017/fido', KAFKA_BROKERS: 'a:9092,b:9093', REDIS_URL: 'redis://127.0.0.1:6379' });
+    const config = loadConfig({
+      MONGODB_URL: 'mongodb://127.0.0.1:37017/fido',
+      KAFKA_BROKERS: 'a:9092,b:9093',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
     assert.deepEqual(config.kafkaBrokers, ['a:9092', 'b:9093']);
     assert.equal(config.mongodb?.url, 'mongodb://127.0.0.1:37017/fido');
   });
@@ -23,7 +27,11 @@ describe('config', () => {
       () => loadConfig({ PORT: '70000', KAFKA_BROKERS: 'nohost', LOG_LEVEL: 'loud' }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        assert.deepEqual(error.problems.map((p) => p.split('=')[0]).sort(), ['KAFKA_BROKERS', 'LOG_LEVEL', 'PORT']);
+        assert.deepEqual(error.problems.map((p) => p.split('=')[0]).sort(), [
+          'KAFKA_BROKERS',
+          'LOG_LEVEL',
+          'PORT',
+        ]);
         return true;
       },
     );

@@ -27,7 +27,10 @@ describe('keyring', () => {
     body[0] = (body[0] ?? 0) ^ 1;
     parts[3] = body.toString('base64url');
     assert.throws(() => ring.open(parts.join('.'), 'transactions/1/full_name'), IntegrityError);
-    assert.throws(() => createKeyring(parseKeys(key('other'))).open(sealed, 'transactions/1/full_name'), IntegrityError);
+    assert.throws(
+      () => createKeyring(parseKeys(key('other'))).open(sealed, 'transactions/1/full_name'),
+      IntegrityError,
+    );
   });
 
   it('reads values of an older key after rotation, writes with the new one', () => {
