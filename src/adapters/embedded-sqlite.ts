@@ -1,0 +1,201 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { SQLOutputValue } from 'node:sqlite';
+import type { AuditEntry, TransactionRecord, TransactionType } from '../transactions/transaction.ts';
+import { DependencyUnavailableError } from '../errors.ts';
+
+/**
+ * SQLite plumbing shared by the embedded stores: opening the file durably, the schema and its
+ * migrations, write transactions, and typed readers for rows (integers arrive as bigint so
+ * amounts stay exact).
+ */
+
+export type Row = Record<string, SQLOutputValue>;
+
+/** Each entry moves the schema one version up; append only, never edit a shipped one. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE transactions (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     full_name TEXT NOT NULL,
+     transaction_date INTEGER NOT NULL,
+     amount_minor INTEGER NOT NULL,
+     currency TEXT NOT NULL,
+     type TEXT NOT NULL CHECK (type IN ('credit', 'debit')),
+     version INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     deleted_at INTEGER
+   ) STRICT;
+   CREATE INDEX transactions_history
+     ON transactions (user_id, deleted_at, transaction_date DESC, id DESC);
+   CREATE TABLE audit (
+     transaction_id TEXT NOT NULL REFERENCES transactions (id),
+     version INTEGER NOT NULL,
+     action TEXT NOT NULL CHECK (action IN ('created', 'updated', 'deleted')),
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     full_name TEXT NOT NULL,
+     transaction_date INTEGER NOT NULL,
+     amount_minor INTEGER NOT NULL,
+     currency TEXT NOT NULL,
+     type TEXT NOT NULL,
+     PRIMARY KEY (transaction_id, version)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id TEXT NOT NULL UNIQUE,
+     user_id TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     published_at INTEGER
+   ) STRICT;
+   CREATE TABLE idempotency_keys (
+     scope TEXT NOT NULL,
+     key TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     transaction_id TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
+     status INTEGER,
+     response_sealed TEXT,
+     locked_until INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (scope, key)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);`,
+];
+
+export function openDatabase(dataDir: string): DatabaseSync {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // readBigInts: every INTEGER comes back as bigint, so an amount can never round through a double.
+  const db = new DatabaseSync(join(dataDir, 'fido.sqlite'), { timeout: 5000, readBigInts: true });
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a write acknowledged to a client survives a power cut, not only a process crash.
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  const current = Number(readInt(db.prepare('PRAGMA user_version').get() ?? {}, 'user_version'));
+  if (current > MIGRATIONS.length) {
+    throw new Error(`${db.location() ?? 'database'} has schema ${current}, newer than this code knows`);
+  }
+  MIGRATIONS.slice(current).forEach((ddl, index) => {
+    inWriteTransaction(db, () => {
+      db.exec(ddl);
+      db.exec(`PRAGMA user_version = ${current + index + 1}`);
+    });
+  });
+}
+
+/**
+ * Runs `work` in BEGIN IMMEDIATE ... COMMIT: the write lock is taken up front, so two writers
+ * (another process on the same file) queue on busy_timeout instead of failing mid-way on upgrade.
+ */
+export function inWriteTransaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
+/**
+ * Turns the synchronous work into the promise the ports promise, rejecting instead of throwing.
+ * A file still locked by another process after busy_timeout is an unavailable dependency.
+ */
+export function settle<T>(work: () => T): Promise<T> {
+  return new Promise<T>((resolve) => {
+    resolve(work());
+  }).catch((error: unknown) => {
+    if (isLockTimeout(error)) throw new DependencyUnavailableError('database', error);
+    throw error;
+  });
+}
+
+function isLockTimeout(error: unknown): boolean {
+  if (!(error instanceof Error) || !('errcode' in error) || typeof error.errcode !== 'number') return false;
+  const primary = error.errcode & 0xff; // extended result codes keep the primary code in the low byte
+  return primary === SQLITE_BUSY || primary === SQLITE_LOCKED;
+}
+
+export function readText(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new TypeError(`column ${column}: expected text`);
+  return value;
+}
+
+export function readInt(row: Row, column: string): bigint {
+  const value = row[column];
+  if (typeof value !== 'bigint') throw new TypeError(`column ${column}: expected an integer`);
+  return value;
+}
+
+/** For versions, statuses and epoch milliseconds: all far inside Number's exact range. */
+export function readNumber(row: Row, column: string): number {
+  return Number(readInt(row, column));
+}
+
+export function readDate(row: Row, column: string): Date {
+  return new Date(readNumber(row, column));
+}
+
+export function readNullable<T>(row: Row, column: string, read: (row: Row, column: string) => T): T | null {
+  return row[column] === null ? null : read(row, column);
+}
+
+export function toRecord(row: Row): TransactionRecord {
+  return {
+    id: readText(row, 'id'),
+    userId: readText(row, 'user_id'),
+    fullNameSealed: readText(row, 'full_name'),
+    transactionDate: readDate(row, 'transaction_date'),
+    amountMinor: readInt(row, 'amount_minor'),
+    currency: readText(row, 'currency'),
+    type: readType(row),
+    version: readNumber(row, 'version'),
+    createdAt: readDate(row, 'created_at'),
+    updatedAt: readDate(row, 'updated_at'),
+    deletedAt: readNullable(row, 'deleted_at', readDate),
+  };
+}
+
+export function toAuditEntry(row: Row): AuditEntry {
+  const action = readText(row, 'action');
+  if (action !== 'created' && action !== 'updated' && action !== 'deleted') {
+    throw new TypeError(`unknown audit action ${action}`);
+  }
+  return {
+    version: readNumber(row, 'version'),
+    action,
+    at: readDate(row, 'at'),
+    actor: readText(row, 'actor'),
+    fullNameSealed: readText(row, 'full_name'),
+    state: {
+      amountMinor: readInt(row, 'amount_minor'),
+      currency: readText(row, 'currency'),
+      type: readType(row),
+      transactionDate: readDate(row, 'transaction_date'),
+    },
+  };
+}
+
+export function readType(row: Row): TransactionType {
+  const type = readText(row, 'type');
+  if (type !== 'credit' && type !== 'debit') throw new TypeError(`unknown transaction type ${type}`);
+  return type;
+}

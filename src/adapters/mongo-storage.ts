@@ -1,0 +1,179 @@
+import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
+import { DependencyUnavailableError } from '../errors.ts';
+import { DuplicateIdError } from '../ports.ts';
+import type { Storage, TransactionStore } from '../ports.ts';
+import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
+import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
+import {
+  isDuplicateKey,
+  toAuditEntry,
+  toHeadDoc,
+  toRecord,
+  toVersionDoc,
+  versionId,
+} from './mongo-schema.ts';
+import type { HeadDoc, VersionDoc } from './mongo-schema.ts';
+
+/** Runs one database operation, turning "the server cannot be reached" into a 503-able error. */
+export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
+
+/**
+ * Storage on MongoDB using only what every MongoDB-protocol server we target does atomically:
+ * inserting one document under a unique _id. No multi-document transactions, no TTL indexes, no
+ * Decimal128 (amounts are Int64), and no reliance on a conditional update being atomic.
+ */
+export async function openMongoStorage(options: { url: string; database: string }): Promise<Storage> {
+  const client = new MongoClient(options.url, {
+    // Fail fast when the server is down, so a request answers 503 instead of hanging.
+    serverSelectionTimeoutMS: 3000,
+    connectTimeoutMS: 3000,
+    // A server that accepted the connection but stalls must not hold a request forever either.
+    socketTimeoutMS: 10_000,
+    // Amounts are int64 minor units; read them back as bigint, never as a rounded double.
+    useBigInt64: true,
+    appName: 'fido-transactions',
+  });
+  try {
+    await guard(() => client.connect());
+    const db = client.db(options.database);
+    const heads = db.collection<HeadDoc>('transactions');
+    const versions = db.collection<VersionDoc>('transaction_versions');
+    const keys = db.collection<IdempotencyDoc>('idempotency_keys');
+    await guard(() =>
+      Promise.all([
+        // Equality on user and tombstone, then the history order: a page reads `limit` entries.
+        heads.createIndex(
+          { user_id: 1, deleted_at: 1, transaction_date: -1, _id: -1 },
+          { name: 'user_history' },
+          undefined,
+        ),
+        versions.createIndex({ transaction_id: 1, version: 1 }, { name: 'by_transaction' }, undefined),
+        versions.createIndex({ published_at: 1 }, { name: 'outbox_pending' }, undefined),
+        // TTL indexes are not available everywhere, so sweepExpired deletes by this range.
+        keys.createIndex({ expires_at: 1 }, { name: 'expiry' }, undefined),
+      ]),
+    );
+    return {
+      name: 'mongodb',
+      transactions: createTransactionStore(heads, versions),
+      idempotency: createMongoIdempotencyStore(keys, guard),
+      ping: async () => {
+        await guard(() => db.command({ ping: 1 }));
+      },
+      close: () => client.close(),
+    };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+/**
+ * A write commits by ONE insert into `transaction_versions` of an immutable document holding the
+ * new record, its audit line and its event (the outbox). Its _id is (transaction id, version), so
+ * the unique _id index is the compare-and-set: of two writers of the same next version exactly
+ * one insert succeeds. `transactions` holds the newest committed version of each record for reads
+ * and history pages; it only moves forward, and a writer that loses a race first brings it up to
+ * the newest version, repairing a writer that died between its commit and its head update.
+ */
+function createTransactionStore(
+  heads: Collection<HeadDoc>,
+  versions: Collection<VersionDoc>,
+): TransactionStore {
+  async function advanceHead(record: TransactionRecord): Promise<void> {
+    const { _id, ...fields } = toHeadDoc(record);
+    try {
+      await guard(() =>
+        heads.updateOne({ _id, version: { $lt: record.version } }, { $set: fields }, { upsert: true }),
+      );
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error; // the head already shows this version or a newer one
+    }
+  }
+
+  async function commit(write: TransactionWrite): Promise<boolean> {
+    try {
+      await guard(() => versions.insertOne(toVersionDoc(write)));
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const newest = await guard(() =>
+        versions.findOne(
+          { transaction_id: write.record.id },
+          { sort: { version: -1 }, projection: { audit: 0, event: 0 } },
+        ),
+      );
+      if (newest !== null) await advanceHead(toRecord({ ...newest, _id: newest.transaction_id }));
+      return false;
+    }
+    await advanceHead(write.record);
+    return true;
+  }
+
+  return {
+    insert: async (write) => {
+      if (write.record.version !== 1) throw new RangeError('a new transaction starts at version 1');
+      if (!(await commit(write))) throw new DuplicateIdError(write.record.id);
+    },
+    get: async (id) => {
+      const doc = await guard(() => heads.findOne({ _id: id }));
+      return doc === null ? null : toRecord(doc);
+    },
+    replace: async (expectedVersion, write) => {
+      if (write.record.version !== expectedVersion + 1) {
+        throw new RangeError('a replacement carries expectedVersion + 1');
+      }
+      // The expected version must be committed and live; the insert in commit() makes it the newest.
+      const previous = await guard(() =>
+        versions.findOne(
+          { _id: versionId(write.record.id, expectedVersion) },
+          { projection: { deleted_at: 1 } },
+        ),
+      );
+      if (previous === null || previous.deleted_at !== null) return false;
+      return commit(write);
+    },
+    listByUser: async ({ userId, from, to, type, after, limit }) => {
+      const filter: Filter<HeadDoc> = { user_id: userId, deleted_at: null };
+      if (from !== undefined || to !== undefined) {
+        filter.transaction_date = { ...(from && { $gte: from }), ...(to && { $lt: to }) };
+      }
+      if (type !== undefined) filter.type = type;
+      if (after !== undefined) {
+        filter.$or = [
+          { transaction_date: { $lt: after.transactionDate } },
+          { transaction_date: after.transactionDate, _id: { $lt: after.id } },
+        ];
+      }
+      const docs = await guard(() =>
+        heads.find(filter).sort({ transaction_date: -1, _id: -1 }).limit(limit).toArray(),
+      );
+      return docs.map(toRecord);
+    },
+    auditTrail: async (id) => {
+      const docs = await guard(() =>
+        versions
+          .find({ transaction_id: id }, { projection: { audit: 1 } })
+          .sort({ version: 1 })
+          .toArray(),
+      );
+      return docs.map((doc) => toAuditEntry(doc.audit));
+    },
+  };
+}
+
+// Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
+const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+function guard<T>(operation: () => Promise<T>): Promise<T> {
+  return operation().catch((error: unknown) => {
+    const unavailable =
+      error instanceof MongoServerSelectionError ||
+      error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
+      (error instanceof MongoServerError &&
+        typeof error.code === 'number' &&
+        UNAVAILABLE_CODES.has(error.code));
+    if (unavailable) throw new DependencyUnavailableError('database', error);
+    throw error;
+  });
+}
