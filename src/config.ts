@@ -63,6 +63,27 @@ const EnvSchema = Type.Object({
     default: 24,
     description: 'hours an Idempotency-Key is kept, an integer 24-720',
   }),
+  JWT_SECRET: Type.Optional(
+    Type.String({ minLength: 32, description: 'an HS256 secret of at least 32 characters' }),
+  ),
+  JWT_JWKS_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://\\S+$',
+      description: 'an http(s) URL of a JSON Web Key Set (RS256/ES256)',
+    }),
+  ),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'the expected iss claim' })),
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1, description: 'the expected aud claim' })),
+  JWT_CLOCK_SKEW_S: Type.Integer({
+    minimum: 0,
+    maximum: 300,
+    default: 30,
+    description: 'seconds of clock skew tolerated on exp/nbf/iat, 0-300',
+  }),
+  AUTH_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true or false; true turns authentication off (local use only)',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 120_000,
@@ -86,6 +107,14 @@ export interface Config {
   readonly defaultCurrency: string;
   readonly idempotencyTtlMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly auth: {
+    readonly disabled: boolean;
+    readonly secret: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly clockSkewS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -145,6 +174,14 @@ function toConfig(env: Env): Config {
     defaultCurrency: env.DEFAULT_CURRENCY,
     idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    auth: Object.freeze({
+      disabled: env.AUTH_DISABLED === 'true',
+      secret: env.JWT_SECRET,
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      clockSkewS: env.JWT_CLOCK_SKEW_S,
+    }),
   });
 }
 

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { createAuthenticator, type Authenticate } from './auth/authenticator.ts';
 import { openEmbeddedStorage } from './adapters/embedded-storage.ts';
 import { openMongoStorage } from './adapters/mongo-storage.ts';
 import type { Config } from './config.ts';
@@ -15,6 +17,7 @@ export interface Deps {
   readonly keyring: Keyring;
   readonly storage: Storage;
   readonly transactions: TransactionService;
+  readonly authenticate: Authenticate | null;
   readonly health: readonly HealthCheck[];
   close(): Promise<void>;
 }
@@ -32,6 +35,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     { store: storage.name, cache: 'none', bus: 'none', encryptionKeyId: keyring.currentKeyId },
     'adapters chosen',
   );
+  const authenticate = authenticator(config, logger);
   const clock = () => new Date();
   const transactions = createTransactionService({
     storage,
@@ -46,6 +50,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     keyring,
     storage,
     transactions,
+    authenticate,
     health: [{ name: 'store', critical: true, check: () => storage.ping() }],
     close: () => storage.close(),
   };
@@ -67,4 +72,29 @@ function encryptionKeys(config: Config, logger: Logger): string {
     );
   }
   return value;
+}
+
+/**
+ * JWT verification from JWT_JWKS_URL or JWT_SECRET. The embedded default generates a secret
+ * into DATA_DIR so `npm start` is protected with no setup; `npm run token` signs with it.
+ */
+function authenticator(config: Config, logger: Logger): Authenticate | null {
+  const { auth } = config;
+  if (auth.disabled) {
+    logger.warn(
+      'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every caller acts as a service. Local use only.',
+    );
+    return null;
+  }
+  let secret = auth.secret;
+  if (secret === undefined && auth.jwksUrl === undefined) {
+    if (config.mongodb) throw new Error('JWT_SECRET or JWT_JWKS_URL is required when MONGODB_URL is set');
+    secret = loadOrCreateSecret(config.dataDir, 'jwt-secret', () =>
+      randomBytes(32).toString('base64url'),
+    ).value;
+    logger.info(
+      'JWT_SECRET not set: using the secret in DATA_DIR; get a token with: npm run token -- --sub USER --scope "transactions:read transactions:write analytics:read"',
+    );
+  }
+  return createAuthenticator({ ...auth, secret });
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { buildDeps, type Deps } from '../src/deps.ts';
@@ -22,6 +23,26 @@ export function requireEnv(name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS'):
 export const uniqueId = (prefix: string): string => `${prefix}-${randomBytes(6).toString('hex')}`;
 
 export const TEST_ENCRYPTION_KEYS = `test-k1:${Buffer.alloc(32, 7).toString('base64')}`;
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
+
+export interface TokenOptions {
+  readonly sub?: string;
+  readonly scope?: string;
+  readonly expiresIn?: number;
+  readonly secret?: string;
+  readonly claims?: Record<string, unknown>;
+}
+
+/** An HS256 access token as a real identity provider would issue it. */
+export async function tokenFor(options: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: options.scope ?? 'service', ...options.claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.sub ?? 'test-service')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (options.expiresIn ?? 600))
+    .sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
 
 export type StoreKind = 'embedded' | 'mongodb';
 export const STORE_KINDS: readonly StoreKind[] = ['embedded', 'mongodb'];
@@ -31,6 +52,8 @@ export interface TestApp {
   readonly deps: Deps;
   readonly dataDir: string;
   readonly database: string | undefined;
+  /** app.inject with a service token unless the request names its own Authorization. */
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -42,17 +65,27 @@ export async function startApp(store: StoreKind, env: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    JWT_SECRET: TEST_JWT_SECRET,
     ...(store === 'mongodb' ? { MONGODB_URL: requireEnv('MONGODB_URL'), MONGODB_DATABASE: database } : {}),
     ...env,
   });
   const deps = await buildDeps(config, pino({ level: 'silent' }));
-  const app = await buildApp(deps);
-  await app.ready();
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(deps);
+    await app.ready();
+  } catch (error) {
+    await deps.close();
+    throw error;
+  }
+  const serviceToken = await tokenFor();
   return {
     app,
     deps,
     dataDir,
     database,
+    inject: (options) =>
+      app.inject({ ...options, headers: { authorization: `Bearer ${serviceToken}`, ...options.headers } }),
     async close() {
       await app.close();
       await deps.close();

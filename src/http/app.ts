@@ -3,6 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
+import { requireAuth } from '../auth/auth-hooks.ts';
+import type { Authenticate } from '../auth/authenticator.ts';
 import { transactionRoutes } from '../transactions/transactions.routes.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
@@ -16,6 +18,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly health: readonly HealthCheck[];
   readonly transactions: TransactionService;
+  /** null when AUTH_DISABLED=true */
+  readonly authenticate: Authenticate | null;
 }
 
 /** SPEC: bodies over 16 KiB are refused with 413. */
@@ -49,7 +53,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const routes = trackRoutes(app);
   await app.register(healthRoutes, { checks: deps.health });
-  await app.register(transactionRoutes, { prefix: '/api/v1', service: deps.transactions });
+  await app.register(
+    async (api) => {
+      requireAuth(api, deps.authenticate);
+      await api.register(transactionRoutes, { service: deps.transactions });
+    },
+    { prefix: '/api/v1' },
+  );
   addMethodNotAllowedRoutes(app, routes);
   return app;
 }

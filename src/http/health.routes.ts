@@ -57,6 +57,7 @@ export const healthRoutes: FastifyPluginAsync<{ checks: readonly HealthCheck[] }
     {
       schema: {
         tags: ['health'],
+        security: [],
         summary: 'Every configured dependency answers',
         response: { 200: ReadyResponse, 503: ReadyResponse },
       },

@@ -11,6 +11,18 @@ export function openApiDocument(): NonNullable<FastifyDynamicSwaggerOptions['ope
         'Records every credit and debit of Fido customers and answers what other systems ask about them. ' +
         'Errors are application/problem+json (RFC 9457). Amounts are decimal strings in responses.',
     },
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'scope claim: transactions:read transactions:write analytics:read webhooks:manage service',
+        },
+      },
+    },
+    security: [{ bearerAuth: [] }],
     tags: [
       { name: 'transactions', description: 'Create, read, update and delete transaction records' },
       { name: 'users', description: "A customer's history" },

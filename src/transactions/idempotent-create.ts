@@ -8,7 +8,7 @@ import {
   type IdempotencyStore,
   type TransactionStore,
 } from '../ports.ts';
-import type { Actor } from './transactions.service.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { BodyInput } from './transaction-input.ts';
 import type { TransactionRecord } from './transaction.ts';
 import type { TransactionResponse } from './transactions.schemas.ts';
@@ -25,7 +25,7 @@ interface Deps {
   readonly keyring: Keyring;
   readonly clock: () => Date;
   readonly ttlMs: number;
-  readonly insertNew: (id: string, input: BodyInput, actor: Actor) => Promise<TransactionResponse>;
+  readonly insertNew: (id: string, input: BodyInput, actor: Principal) => Promise<TransactionResponse>;
   readonly view: (record: TransactionRecord) => TransactionResponse;
 }
 
@@ -41,7 +41,11 @@ const LOCK_MS = 30_000;
 export function createIdempotentCreate(deps: Deps) {
   const aad = (scope: string, key: string) => `idempotency/${JSON.stringify([scope, key])}`;
 
-  return async function idempotentCreate(input: BodyInput, actor: Actor, key: string): Promise<CreateResult> {
+  return async function idempotentCreate(
+    input: BodyInput,
+    actor: Principal,
+    key: string,
+  ): Promise<CreateResult> {
     const now = deps.clock();
     const candidate: IdempotencyRecord = {
       scope: actor.clientId,

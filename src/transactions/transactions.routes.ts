@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SchemaValidationError } from '../http/validation.ts';
 import type { BodyInput } from './transaction-input.ts';
-import type { Actor, IfMatch, TransactionService } from './transactions.service.ts';
+import type { IfMatch, TransactionService } from './transactions.service.ts';
 import {
   CreateBody,
   HistoryQuery,
@@ -29,10 +29,6 @@ const IdempotencyHeaders = Type.Object({
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64 })) });
 
 const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemResponse]));
-
-/** Until authentication lands every caller is the same anonymous client. */
-const ANONYMOUS: Actor = { subject: 'anonymous', clientId: 'anonymous' };
-const actorOf = (): Actor => ANONYMOUS;
 
 /** The body with the schema's complaints, so semantic checks can add theirs to the same 422. */
 function bodyInput(request: FastifyRequest): BodyInput {
@@ -60,17 +56,22 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
   app.post(
     '/transactions',
     {
+      config: { scope: 'transactions:write' },
       attachValidation: true,
       schema: {
         tags: ['transactions'],
         summary: 'Record a transaction',
         headers: IdempotencyHeaders,
         body: CreateBody,
-        response: { 201: TransactionResponse, ...problems(400, 409, 413, 415, 422, 503) },
+        response: { 201: TransactionResponse, ...problems(400, 401, 403, 409, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
-      const result = await service.create(bodyInput(request), actorOf(), request.headers['idempotency-key']);
+      const result = await service.create(
+        bodyInput(request),
+        request.principal,
+        request.headers['idempotency-key'],
+      );
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
       void reply.header('location', `/api/v1/transactions/${result.body.id}`);
       return sendTransaction(reply, result.status, result.body);
@@ -80,19 +81,22 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
   app.get(
     '/transactions/:id',
     {
+      config: { scope: 'transactions:read' },
       schema: {
         tags: ['transactions'],
         summary: 'Read a transaction',
         params: IdParams,
-        response: { 200: TransactionResponse, ...problems(404) },
+        response: { 200: TransactionResponse, ...problems(401, 403, 404) },
       },
     },
-    async (request, reply) => sendTransaction(reply, 200, await service.get(request.params.id)),
+    async (request, reply) =>
+      sendTransaction(reply, 200, await service.get(request.params.id, request.principal)),
   );
 
   app.put(
     '/transactions/:id',
     {
+      config: { scope: 'transactions:write' },
       attachValidation: true,
       schema: {
         tags: ['transactions'],
@@ -100,7 +104,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         params: IdParams,
         headers: IfMatchHeaders,
         body: ReplaceBody,
-        response: { 200: TransactionResponse, ...problems(400, 404, 412, 415, 422) },
+        response: { 200: TransactionResponse, ...problems(400, 401, 403, 404, 412, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -108,7 +112,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
       return sendTransaction(
         reply,
         200,
-        await service.replace(request.params.id, bodyInput(request), ifMatch, actorOf()),
+        await service.replace(request.params.id, bodyInput(request), ifMatch, request.principal),
       );
     },
   );
@@ -116,6 +120,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
   app.patch(
     '/transactions/:id',
     {
+      config: { scope: 'transactions:write' },
       attachValidation: true,
       schema: {
         tags: ['transactions'],
@@ -123,7 +128,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         params: IdParams,
         headers: IfMatchHeaders,
         body: PatchBody,
-        response: { 200: TransactionResponse, ...problems(400, 404, 412, 415, 422) },
+        response: { 200: TransactionResponse, ...problems(400, 401, 403, 404, 412, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -131,7 +136,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
       return sendTransaction(
         reply,
         200,
-        await service.patch(request.params.id, bodyInput(request), ifMatch, actorOf()),
+        await service.patch(request.params.id, bodyInput(request), ifMatch, request.principal),
       );
     },
   );
@@ -139,16 +144,17 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
   app.delete(
     '/transactions/:id',
     {
+      config: { scope: 'transactions:write' },
       schema: {
         tags: ['transactions'],
         summary: 'Delete a transaction',
         params: IdParams,
         headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'deleted' }), ...problems(404, 412) },
+        response: { 204: Type.Null({ description: 'deleted' }), ...problems(401, 403, 404, 412) },
       },
     },
     async (request, reply) => {
-      await service.remove(request.params.id, ifMatchOf(request.headers['if-match']), actorOf());
+      await service.remove(request.params.id, ifMatchOf(request.headers['if-match']), request.principal);
       return reply.status(204).send(null);
     },
   );
@@ -156,15 +162,16 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
   app.get(
     '/users/:user_id/transactions',
     {
+      config: { scope: 'transactions:read' },
       schema: {
         tags: ['users'],
         summary: "A user's transactions, newest first",
         params: UserParams,
         querystring: HistoryQuery,
-        response: { 200: HistoryResponse, ...problems(400, 422) },
+        response: { 200: HistoryResponse, ...problems(400, 401, 403, 404, 422) },
       },
     },
-    async (request) => service.history(request.params.user_id, request.query),
+    async (request) => service.history(request.params.user_id, request.query, request.principal),
   );
   return Promise.resolve();
 };

@@ -1,3 +1,4 @@
+import { actsFor, type Principal } from '../auth/principal.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { AppError, invalidField, notFound, preconditionFailed } from '../errors.ts';
 import { newEventId, newTransactionId } from '../ids/ids.ts';
@@ -15,12 +16,6 @@ export interface TransactionServiceDeps {
   readonly clock: () => Date;
   readonly defaultCurrency: string;
   readonly idempotencyTtlMs: number;
-}
-
-/** Who is acting: the token's subject (audit trail) and client (idempotency scope). */
-export interface Actor {
-  readonly subject: string;
-  readonly clientId: string;
 }
 
 /** `If-Match` as parsed: a version, `*` (any current version), or absent. */
@@ -43,7 +38,7 @@ export function createTransactionService(deps: TransactionServiceDeps) {
   function changeOf(
     record: TransactionRecord,
     previous: TransactionRecord | null,
-    actor: Actor,
+    actor: Principal,
   ): TransactionWrite {
     const action = previous === null ? 'created' : record.deletedAt === null ? 'updated' : 'deleted';
     const at = record.updatedAt;
@@ -70,9 +65,14 @@ export function createTransactionService(deps: TransactionServiceDeps) {
     };
   }
 
-  async function insertNew(id: string, input: BodyInput, actor: Actor): Promise<TransactionResponse> {
+  async function insertNew(id: string, input: BodyInput, actor: Principal): Promise<TransactionResponse> {
     const now = clock();
     const fields = resolveFields(input, null, 'create', deps.defaultCurrency, now);
+    if (!actsFor(actor, fields.userId)) {
+      throw new AppError(403, 'forbidden_user', 'Forbidden', {
+        detail: 'this token may only write for its own user',
+      });
+    }
     const record = sealRecord(
       id,
       fields,
@@ -87,31 +87,40 @@ export function createTransactionService(deps: TransactionServiceDeps) {
   async function update(
     id: string,
     ifMatch: IfMatch,
-    actor: Actor,
+    actor: Principal,
     next: (current: TransactionRecord, now: Date) => TransactionRecord,
   ): Promise<TransactionRecord> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await liveRecord(id);
+      const current = await liveRecord(id, actor);
       if (typeof ifMatch === 'number' && ifMatch !== current.version) {
         throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${current.version}`);
       }
       const record = next(current, clock());
       if (await store.replace(current.version, changeOf(record, current, actor))) return record;
       if (ifMatch !== undefined) {
-        await liveRecord(id);
+        await liveRecord(id, actor);
         throw preconditionFailed('the transaction was changed by another request');
       }
     }
     throw new AppError(409, 'write_conflict', 'Conflict', { detail: 'too many concurrent writes; retry' });
   }
 
-  async function liveRecord(id: string): Promise<TransactionRecord> {
+  /** Another user's transaction answers exactly like a missing one, so ids cannot be probed. */
+  async function liveRecord(id: string, principal: Principal): Promise<TransactionRecord> {
     const record = await store.get(id);
-    if (record === null || record.deletedAt !== null) throw notFound(`no transaction ${id}`);
+    if (record === null || record.deletedAt !== null || !actsFor(principal, record.userId)) {
+      throw notFound(`no transaction ${id}`);
+    }
     return record;
   }
 
-  function modify(id: string, input: BodyInput, mode: 'replace' | 'patch', ifMatch: IfMatch, actor: Actor) {
+  function modify(
+    id: string,
+    input: BodyInput,
+    mode: 'replace' | 'patch',
+    ifMatch: IfMatch,
+    actor: Principal,
+  ) {
     return update(id, ifMatch, actor, (current, now) => {
       const fields = resolveFields(input, openRecord(current, keyring), mode, deps.defaultCurrency, now);
       const meta = {
@@ -135,31 +144,40 @@ export function createTransactionService(deps: TransactionServiceDeps) {
   });
 
   return {
-    async create(input: BodyInput, actor: Actor, idempotencyKey: string | undefined): Promise<CreateResult> {
+    async create(
+      input: BodyInput,
+      actor: Principal,
+      idempotencyKey: string | undefined,
+    ): Promise<CreateResult> {
       if (idempotencyKey === undefined) {
         return { status: 201, body: await insertNew(newTransactionId(), input, actor), replayed: false };
       }
       return idempotentCreate(input, actor, idempotencyKey);
     },
 
-    async get(id: string): Promise<TransactionResponse> {
-      return toResponse(openRecord(await liveRecord(id), keyring));
+    async get(id: string, principal: Principal): Promise<TransactionResponse> {
+      return toResponse(openRecord(await liveRecord(id, principal), keyring));
     },
 
     async replace(
       id: string,
       input: BodyInput,
       ifMatch: IfMatch,
-      actor: Actor,
+      actor: Principal,
     ): Promise<TransactionResponse> {
       return toResponse(openRecord(await modify(id, input, 'replace', ifMatch, actor), keyring));
     },
 
-    async patch(id: string, input: BodyInput, ifMatch: IfMatch, actor: Actor): Promise<TransactionResponse> {
+    async patch(
+      id: string,
+      input: BodyInput,
+      ifMatch: IfMatch,
+      actor: Principal,
+    ): Promise<TransactionResponse> {
       return toResponse(openRecord(await modify(id, input, 'patch', ifMatch, actor), keyring));
     },
 
-    async remove(id: string, ifMatch: IfMatch, actor: Actor): Promise<void> {
+    async remove(id: string, ifMatch: IfMatch, actor: Principal): Promise<void> {
       await update(id, ifMatch, actor, (current, now) => ({
         ...current,
         version: current.version + 1,
@@ -168,7 +186,8 @@ export function createTransactionService(deps: TransactionServiceDeps) {
       }));
     },
 
-    async history(userId: string, query: HistoryQuery): Promise<HistoryPage> {
+    async history(userId: string, query: HistoryQuery, principal: Principal): Promise<HistoryPage> {
+      if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
       const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
       const to =
         query.to === undefined ? undefined : new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS);

@@ -11,7 +11,7 @@ const NAME = `Akosua Clearname ${uniqueId('n')}`;
 async function createTwo(t: TestApp, user: string, key: string): Promise<[string, string]> {
   const ids: string[] = [];
   for (const [i, name] of [NAME, 'Another Person'].entries()) {
-    const res = await t.app.inject({
+    const res = await t.inject({
       method: 'POST',
       url: '/api/v1/transactions',
       payload: newTransaction(user, { full_name: name }),
@@ -20,7 +20,7 @@ async function createTwo(t: TestApp, user: string, key: string): Promise<[string
     assert.equal(res.statusCode, 201);
     ids.push(res.json().id as string);
   }
-  const patched = await t.app.inject({
+  const patched = await t.inject({
     method: 'PATCH',
     url: `/api/v1/transactions/${ids[0] ?? ''}`,
     payload: { full_name: `${NAME} Jr` },
@@ -42,7 +42,7 @@ describe('the customer name at rest', () => {
     }
     const again = await startApp('embedded', { DATA_DIR: t.dataDir });
     try {
-      const read = await again.app.inject({ method: 'GET', url: `/api/v1/transactions/${id}` });
+      const read = await again.inject({ method: 'GET', url: `/api/v1/transactions/${id}` });
       assert.equal(read.statusCode, 200);
       assert.equal(read.json().full_name, `${NAME} Jr`);
     } finally {
@@ -60,7 +60,7 @@ describe('the customer name at rest', () => {
       };
       db.prepare('UPDATE transactions SET full_name = ? WHERE id = ?').run(row.full_name, a);
       db.close();
-      const res = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/${a}` });
+      const res = await t.inject({ method: 'GET', url: `/api/v1/transactions/${a}` });
       assert.equal(res.statusCode, 500);
       assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'instance', 'status', 'title', 'type']);
       assert.equal(res.body.includes('Another'), false);
@@ -85,7 +85,7 @@ describe('the customer name at rest', () => {
       const other = await transactions.findOne({ _id: b });
       assert.ok(other);
       await transactions.updateOne({ _id: a }, { $set: { full_name: other.full_name } });
-      const res = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/${a}` });
+      const res = await t.inject({ method: 'GET', url: `/api/v1/transactions/${a}` });
       assert.equal(res.statusCode, 500);
       assert.equal(res.json().detail, undefined);
     } finally {

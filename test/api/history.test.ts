@@ -21,7 +21,7 @@ for (const store of STORE_KINDS) {
     async function seed(user: string, dates: string[]): Promise<string[]> {
       const ids: string[] = [];
       for (const [i, date] of dates.entries()) {
-        const res = await t.app.inject({
+        const res = await t.inject({
           method: 'POST',
           url: '/api/v1/transactions',
           payload: newTransaction(user, {
@@ -36,7 +36,7 @@ for (const store of STORE_KINDS) {
     }
 
     const page = (user: string, query: string) =>
-      t.app.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions?${query}` });
+      t.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions?${query}` });
 
     it('pages newest first, ties by id descending, every record exactly once', async () => {
       const user = uniqueId('u');
@@ -86,7 +86,7 @@ for (const store of STORE_KINDS) {
         '2024-10-03T00:00:00Z',
       ]);
       await seed(uniqueId('other'), ['2024-10-01T12:00:00Z']);
-      const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/transactions/${ids[2] ?? ''}` });
+      const del = await t.inject({ method: 'DELETE', url: `/api/v1/transactions/${ids[2] ?? ''}` });
       assert.equal(del.statusCode, 204);
       const ranged = (await page(user, 'from=2024-10-01&to=2024-10-02')).json<{ data: Row[] }>();
       assert.deepEqual(

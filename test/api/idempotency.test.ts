@@ -13,18 +13,16 @@ for (const store of STORE_KINDS) {
     });
 
     const post = (body: object, key: string) =>
-      t.app.inject({
+      t.inject({
         method: 'POST',
         url: '/api/v1/transactions',
         payload: body,
         headers: { 'idempotency-key': key },
       });
     const count = async (user: string) =>
-      (
-        (await t.app.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions` })).json() as {
-          data: unknown[];
-        }
-      ).data.length;
+      (await t.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions` })).json<{
+        data: unknown[];
+      }>().data.length;
 
     it('replays the stored status and body for a retry with the same key and body', async () => {
       const user = uniqueId('u');

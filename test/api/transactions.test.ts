@@ -13,7 +13,7 @@ for (const store of STORE_KINDS) {
     });
 
     const create = (body: unknown, headers: Record<string, string> = {}) =>
-      t.app.inject({ method: 'POST', url: '/api/v1/transactions', payload: body as object, headers });
+      t.inject({ method: 'POST', url: '/api/v1/transactions', payload: body as object, headers });
 
     it('creates a transaction: 201, Location, ETag, exact decimal string, UTC date, trimmed name', async () => {
       const user = uniqueId('u');
@@ -44,7 +44,7 @@ for (const store of STORE_KINDS) {
           updated_at: undefined,
         },
       );
-      const read = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/${body.id}` });
+      const read = await t.inject({ method: 'GET', url: `/api/v1/transactions/${body.id}` });
       assert.equal(read.statusCode, 200);
       assert.deepEqual(read.json(), body);
       assert.equal(read.headers.etag, '"1"');
@@ -137,7 +137,7 @@ for (const store of STORE_KINDS) {
     });
 
     it('answers 400 malformed JSON, 413 over 16 KiB, 415 wrong content type, 404 route, 405 method', async () => {
-      const malformed = await t.app.inject({
+      const malformed = await t.inject({
         method: 'POST',
         url: '/api/v1/transactions',
         headers: { 'content-type': 'application/json' },
@@ -147,17 +147,17 @@ for (const store of STORE_KINDS) {
       assert.equal(malformed.json().code, 'malformed_json');
       const huge = await create(newTransaction(uniqueId('u'), { full_name: 'x'.repeat(17 * 1024) }));
       assert.equal(huge.statusCode, 413);
-      const text = await t.app.inject({
+      const text = await t.inject({
         method: 'POST',
         url: '/api/v1/transactions',
         headers: { 'content-type': 'text/plain' },
         payload: 'hello',
       });
       assert.equal(text.statusCode, 415);
-      const route = await t.app.inject({ method: 'GET', url: '/api/v1/nothing-here' });
+      const route = await t.inject({ method: 'GET', url: '/api/v1/nothing-here' });
       assert.equal(route.statusCode, 404);
       assert.match(String(route.headers['content-type']), /^application\/problem\+json/);
-      const method = await t.app.inject({ method: 'DELETE', url: '/api/v1/users/u-1/transactions' });
+      const method = await t.inject({ method: 'DELETE', url: '/api/v1/users/u-1/transactions' });
       assert.equal(method.statusCode, 405);
       assert.equal(method.headers.allow, 'GET');
       for (const res of [malformed, huge, text, method]) {
@@ -168,7 +168,7 @@ for (const store of STORE_KINDS) {
     it('PUT replaces, PATCH merges, both bump version and honour If-Match', async () => {
       const user = uniqueId('u');
       const id = (await create(newTransaction(user))).json().id as string;
-      const put = await t.app.inject({
+      const put = await t.inject({
         method: 'PUT',
         url: `/api/v1/transactions/${id}`,
         headers: { 'if-match': '"1"' },
@@ -185,7 +185,7 @@ for (const store of STORE_KINDS) {
       assert.equal(put.json().transaction_amount, '10.00');
       assert.equal(put.json().user_id, user);
 
-      const stale = await t.app.inject({
+      const stale = await t.inject({
         method: 'PATCH',
         url: `/api/v1/transactions/${id}`,
         headers: { 'if-match': '"1"' },
@@ -193,7 +193,7 @@ for (const store of STORE_KINDS) {
       });
       assert.equal(stale.statusCode, 412);
 
-      const patch = await t.app.inject({
+      const patch = await t.inject({
         method: 'PATCH',
         url: `/api/v1/transactions/${id}`,
         headers: { 'content-type': 'application/merge-patch+json', 'if-match': 'W/"2"' },
@@ -210,26 +210,26 @@ for (const store of STORE_KINDS) {
         [3, '12.50', 'Yaw Asante', 'debit'],
       );
 
-      const moveUser = await t.app.inject({
+      const moveUser = await t.inject({
         method: 'PATCH',
         url: `/api/v1/transactions/${id}`,
         payload: { user_id: uniqueId('other') },
       });
       assert.equal(moveUser.statusCode, 422);
       assert.equal(moveUser.json().errors[0].pointer, '/user_id');
-      const partialPut = await t.app.inject({
+      const partialPut = await t.inject({
         method: 'PUT',
         url: `/api/v1/transactions/${id}`,
         payload: { full_name: 'Only name' },
       });
       assert.equal(partialPut.statusCode, 422);
-      const toUgx = await t.app.inject({
+      const toUgx = await t.inject({
         method: 'PATCH',
         url: `/api/v1/transactions/${id}`,
         payload: { transaction_currency: 'UGX' },
       });
       assert.equal(toUgx.statusCode, 422, 'a value with cents does not fit UGX');
-      const nullField = await t.app.inject({
+      const nullField = await t.inject({
         method: 'PATCH',
         url: `/api/v1/transactions/${id}`,
         payload: { full_name: null },
@@ -241,7 +241,7 @@ for (const store of STORE_KINDS) {
       const id = (await create(newTransaction(uniqueId('u')))).json().id as string;
       const results = await Promise.all(
         ['1.00', '2.00'].map((amount) =>
-          t.app.inject({
+          t.inject({
             method: 'PATCH',
             url: `/api/v1/transactions/${id}`,
             headers: { 'if-match': '"1"' },
@@ -254,23 +254,23 @@ for (const store of STORE_KINDS) {
 
     it('DELETE answers 204, then 404 for every later read, update or delete', async () => {
       const id = (await create(newTransaction(uniqueId('u')))).json().id as string;
-      const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/transactions/${id}` });
+      const del = await t.inject({ method: 'DELETE', url: `/api/v1/transactions/${id}` });
       assert.equal(del.statusCode, 204);
       assert.equal(del.body, '');
       const later = [
-        await t.app.inject({ method: 'GET', url: `/api/v1/transactions/${id}` }),
-        await t.app.inject({
+        await t.inject({ method: 'GET', url: `/api/v1/transactions/${id}` }),
+        await t.inject({
           method: 'PUT',
           url: `/api/v1/transactions/${id}`,
           payload: newTransaction('u-x'),
         }),
-        await t.app.inject({
+        await t.inject({
           method: 'PATCH',
           url: `/api/v1/transactions/${id}`,
           payload: { transaction_type: 'debit' },
         }),
-        await t.app.inject({ method: 'DELETE', url: `/api/v1/transactions/${id}` }),
-        await t.app.inject({ method: 'GET', url: '/api/v1/transactions/does-not-exist' }),
+        await t.inject({ method: 'DELETE', url: `/api/v1/transactions/${id}` }),
+        await t.inject({ method: 'GET', url: '/api/v1/transactions/does-not-exist' }),
       ];
       assert.deepEqual(
         later.map((r) => r.statusCode),
