@@ -84,6 +84,58 @@ const EnvSchema = Type.Object({
     default: 'false',
     description: 'true or false; true turns authentication off (local use only)',
   }),
+  KAFKA_PARTITIONS: Type.Integer({
+    minimum: 1,
+    maximum: 1024,
+    default: 6,
+    description: 'partitions of transactions.v1 when the service creates it, 1-1024',
+  }),
+  KAFKA_TOPIC_PREFIX: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9._-]{0,100}$',
+    description: 'a prefix for every topic name (separates environments sharing a cluster)',
+  }),
+  WORKER_GROUP_ID: Type.String({
+    default: 'fido-workers',
+    pattern: '^[A-Za-z0-9._-]{1,100}$',
+    description: 'the consumer group of the worker role',
+  }),
+  RELAY_POLL_MS: Type.Integer({
+    minimum: 5,
+    maximum: 10_000,
+    default: 25,
+    description: 'milliseconds between outbox polls when idle, 5-10000',
+  }),
+  RECONCILE_INTERVAL_MS: Type.Integer({
+    minimum: 1_000,
+    maximum: 86_400_000,
+    default: 600_000,
+    description: 'milliseconds between reconciliation runs of the worker, 1000-86400000',
+  }),
+  ANALYTICS_WAIT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 500,
+    description: 'milliseconds an analytics read waits for the worker before computing exactly, 0-10000',
+  }),
+  RATE_LIMIT_MAX: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 1200,
+    description: 'requests one client (token client, else IP) may make to /api/v1 per window, 1-1000000',
+  }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({
+    minimum: 100,
+    maximum: 86_400_000,
+    default: 60_000,
+    description: 'milliseconds of one rate limit window, 100-86400000',
+  }),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s,/]+(,https?://[^\\s,/]+)*$',
+      description: 'comma-separated origins (scheme://host[:port]) allowed by CORS; unset: CORS off',
+    }),
+  ),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 120_000,
@@ -107,6 +159,16 @@ export interface Config {
   readonly defaultCurrency: string;
   readonly idempotencyTtlMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly corsOrigins: readonly string[];
+  readonly events: {
+    readonly topicPrefix: string;
+    readonly partitions: number;
+    readonly groupId: string;
+    readonly relayPollMs: number;
+    readonly reconcileIntervalMs: number;
+  };
+  readonly analyticsWaitMs: number;
   readonly auth: {
     readonly disabled: boolean;
     readonly secret: string | undefined;
@@ -174,6 +236,16 @@ function toConfig(env: Env): Config {
     defaultCurrency: env.DEFAULT_CURRENCY,
     idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    rateLimit: Object.freeze({ max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS }),
+    corsOrigins: Object.freeze(env.CORS_ORIGINS?.split(',') ?? []),
+    events: Object.freeze({
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      partitions: env.KAFKA_PARTITIONS,
+      groupId: env.WORKER_GROUP_ID,
+      relayPollMs: env.RELAY_POLL_MS,
+      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    }),
+    analyticsWaitMs: env.ANALYTICS_WAIT_MS,
     auth: Object.freeze({
       disabled: env.AUTH_DISABLED === 'true',
       secret: env.JWT_SECRET,

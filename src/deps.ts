@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuthenticator, type Authenticate } from './auth/authenticator.ts';
+import { openEmbeddedBus } from './adapters/embedded-bus.ts';
 import { openEmbeddedStorage } from './adapters/embedded-storage.ts';
+import { createKafkaBus } from './adapters/kafka-bus.ts';
 import { openMongoStorage } from './adapters/mongo-storage.ts';
+import { createMemoryRateLimitStore } from './adapters/memory-rate-limit.ts';
+import { openRedisRateLimitStore } from './adapters/redis-rate-limit.ts';
 import type { Config } from './config.ts';
 import { loadOrCreateSecret, newEncryptionKeyEntry } from './crypto/key-file.ts';
 import { createKeyring, parseKeys, type Keyring } from './crypto/keyring.ts';
 import type { HealthCheck } from './http/health.routes.ts';
-import type { Storage } from './ports.ts';
+import type { RateLimit } from './http/rate-limit.ts';
+import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import type { EventBus, Storage } from './ports.ts';
 import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
 
 /** Everything the entry points need, built once from config. */
@@ -16,8 +23,16 @@ export interface Deps {
   readonly logger: Logger;
   readonly keyring: Keyring;
   readonly storage: Storage;
+  readonly bus: EventBus;
+  readonly metrics: Metrics;
+  readonly clock: () => Date;
   readonly transactions: TransactionService;
+  readonly analytics: AnalyticsService;
+  /** Called after every acknowledged write (the in-process outbox relay listens to publish at once). */
+  readonly writeListeners: Set<() => void>;
   readonly authenticate: Authenticate | null;
+  readonly rateLimit: RateLimit;
+  readonly corsOrigins: readonly string[];
   readonly health: readonly HealthCheck[];
   close(): Promise<void>;
 }
@@ -31,10 +46,25 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const storage = config.mongodb
     ? await openMongoStorage(config.mongodb)
     : await openEmbeddedStorage(config.dataDir);
+  const bus = config.kafkaBrokers
+    ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}` })
+    : await openEmbeddedBus(config.dataDir);
+  // Redis (shared by every instance) when configured; it fails open, so it is never critical
+  const rateLimitStore = config.redisUrl
+    ? await openRedisRateLimitStore(config.redisUrl, logger)
+    : createMemoryRateLimitStore();
   logger.info(
-    { store: storage.name, cache: 'none', bus: 'none', encryptionKeyId: keyring.currentKeyId },
+    {
+      store: storage.name,
+      rateLimit: rateLimitStore.name,
+      cache: 'none',
+      bus: bus.name,
+      encryptionKeyId: keyring.currentKeyId,
+    },
     'adapters chosen',
   );
+  const metrics = createMetrics();
+  const writeListeners = new Set<() => void>();
   const authenticate = authenticator(config, logger);
   const clock = () => new Date();
   const transactions = createTransactionService({
@@ -43,16 +73,41 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     clock,
     defaultCurrency: config.defaultCurrency,
     idempotencyTtlMs: config.idempotencyTtlMs,
+    onWrite: () => {
+      for (const listener of writeListeners) listener();
+    },
+  });
+  const analytics = createAnalyticsService({
+    stats: storage.stats,
+    metrics,
+    clock,
+    defaultCurrency: config.defaultCurrency,
+    waitMs: config.analyticsWaitMs,
   });
   return {
     config,
     logger,
     keyring,
     storage,
+    bus,
+    metrics,
+    clock,
     transactions,
+    analytics,
+    writeListeners,
     authenticate,
-    health: [{ name: 'store', critical: true, check: () => storage.ping() }],
-    close: () => storage.close(),
+    rateLimit: { store: rateLimitStore, ...config.rateLimit },
+    corsOrigins: config.corsOrigins,
+    health: [
+      { name: 'store', critical: true, check: () => storage.ping() },
+      // writes go to the outbox, so the API keeps serving while the broker is away
+      { name: 'event_bus', critical: false, check: () => bus.ping() },
+    ],
+    async close() {
+      await bus.close();
+      await storage.close();
+      await rateLimitStore.close();
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { buildDeps } from './deps.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './logger.ts';
+import { startWorker } from './worker/worker.ts';
 
 /** Entry point: validates config, builds dependencies, runs the role, stops cleanly on signals. */
 async function main(): Promise<void> {
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   }
   const logger = pino(loggerOptions(config.logLevel));
   const deps = await buildDeps(config, logger);
+  const worker = config.role === 'api' ? null : await startWorker(deps);
+  if (worker) deps.writeListeners.add(worker.relay.nudge);
   const app = config.role === 'worker' ? null : await buildApp(deps);
   if (app) {
     await app.listen({ host: config.host, port: config.port });
@@ -35,7 +38,8 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     void (async () => {
-      await app?.close();
+      await app?.close(); // stops accepting, finishes in-flight requests
+      await worker?.stop(); // commits the batch in hand, flushes the outbox
       await deps.close();
       logger.info('stopped');
       process.exit(0);

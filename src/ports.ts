@@ -1,5 +1,7 @@
+import type { AmountRow, DayTotals } from './analytics/day-totals.ts';
 import type {
   AuditEntry,
+  TransactionEvent,
   TransactionRecord,
   TransactionType,
   TransactionWrite,
@@ -76,11 +78,48 @@ export interface IdempotencyStore {
   sweepExpired(now: Date): Promise<number>;
 }
 
+/**
+ * A sealed value at rest as key rotation sees it: where it lives (the adapter's collection or
+ * table, the row's key there, the field), what it was sealed for (its associated data follows
+ * from that) and the sealed text. Adapters only move these strings; the caller does the crypto.
+ */
+export interface SealedItem {
+  readonly place: { readonly collection: string; readonly id: string; readonly field: string };
+  readonly subject:
+    | { readonly kind: 'transaction_name'; readonly transactionId: string }
+    | { readonly kind: 'idempotent_response'; readonly scope: string; readonly key: string };
+  readonly sealed: string;
+}
+
+/**
+ * Re-encryption after a key rotation. `currentPrefix` is how every value sealed under the current
+ * key begins (`v1.<key id>.`); values that begin with it are left out, so a run killed midway, or
+ * run again, reads only what is still to do.
+ */
+export interface ReencryptionStore {
+  /** Values not yet under the current key: a progress estimate, concurrent writes move it. */
+  countStale(currentPrefix: string): Promise<number>;
+  /**
+   * Values not under the current key in the records after `cursor` (null: from the start), at
+   * most `limit` records; `next` is null once every record has been passed.
+   */
+  scanStale(
+    currentPrefix: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<{ items: SealedItem[]; next: string | null }>;
+  /** Stores `resealed` iff the place still holds `item.sealed`; false when it changed or is gone. */
+  replace(item: SealedItem, resealed: string): Promise<boolean>;
+}
+
 /** A store adapter: both stores plus lifecycle. */
 export interface Storage {
   readonly name: string;
   readonly transactions: TransactionStore;
   readonly idempotency: IdempotencyStore;
+  readonly reencryption: ReencryptionStore;
+  readonly outbox: Outbox;
+  readonly stats: StatsStore;
   /** Answers when the backing server serves a real request; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -137,5 +176,72 @@ export interface EventBus {
   publish(messages: readonly BusMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An event waiting in the outbox; `id` is the store's handle for marking it published. */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly event: TransactionEvent;
+}
+
+/**
+ * The transactional outbox: events recorded with their writes, handed to the bus by the relay.
+ * `pending` guarantees the stored current state of each transaction is at least as new as its
+ * events, so a consumer reading the store after an event sees that event's write.
+ */
+export interface Outbox {
+  pending(limit: number): Promise<OutboxEntry[]>;
+  markPublished(ids: readonly string[], at: Date): Promise<void>;
+  backlog(): Promise<number>;
+}
+
+export interface StoredStats {
+  readonly days: ReadonlyMap<string, DayTotals>;
+  readonly updatedAt: Date;
+}
+
+/** A write whose effect on the statistics is not projected yet (read-your-writes). */
+export interface PendingProjection {
+  readonly userId: string;
+  readonly transactionId: string;
+  readonly version: number;
+}
+
+/**
+ * Per-user statistics: totals per UTC day, maintained by the worker from the current state of the
+ * user's transactions. Every write records a pending marker with itself; the worker clears it once
+ * projected, so a reader knows whether the statistics include every acknowledged write.
+ */
+export interface StatsStore {
+  /** Live transactions of a user with transaction_date in [from, to). */
+  liveInRange(userId: string, from: Date, to: Date): Promise<AmountRow[]>;
+  /** All live transactions of a user, and whether the user ever had any (deleted ones count). */
+  liveOfUser(userId: string): Promise<{ rows: AmountRow[]; everHad: boolean }>;
+  read(userId: string): Promise<StoredStats | null>;
+  /** Sets each given day (null removes it) and marks the user known. One writer per user. */
+  saveDays(userId: string, days: ReadonlyMap<string, DayTotals | null>, at: Date): Promise<void>;
+  hasPending(userId: string): Promise<boolean>;
+  clearPending(items: readonly PendingProjection[]): Promise<void>;
+  /** Markers older than `before` (a lagging worker or a write that died before its commit). */
+  stalePending(before: Date, limit: number): Promise<PendingProjection[]>;
+  /** Users with statistics or transactions, in id order after `after`, for reconciliation. */
+  userIds(after: string | null, limit: number): Promise<string[]>;
+}
+
+/** One counted request: the count in the current fixed window and when that window ends. */
+export interface RateLimitHit {
+  readonly count: number;
+  readonly resetAtMs: number;
+}
+
+/**
+ * Fixed-window request counters keyed by client (Redis, shared by every instance; in memory,
+ * per process). `hit` counts one request; it may reject when the backing server cannot answer
+ * in time, and the caller then lets the request through (fail open).
+ */
+export interface RateLimitStore {
+  readonly name: string;
+  hit(key: string, windowMs: number): Promise<RateLimitHit>;
   close(): Promise<void>;
 }

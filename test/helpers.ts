@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { buildDeps, type Deps } from '../src/deps.ts';
 import { buildApp } from '../src/http/app.ts';
+import { startWorker, type Worker } from '../src/worker/worker.ts';
 
 /** A server URL the test bed provides; a missing one fails the test loudly (never a silent skip). */
 export function requireEnv(name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS'): string {
@@ -54,11 +55,26 @@ export interface TestApp {
   readonly database: string | undefined;
   /** app.inject with a service token unless the request names its own Authorization. */
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** The in-process worker (relay, consumer, reconciliation) when started with `worker: true`. */
+  readonly worker: Worker | null;
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Runs the worker role in-process too (role `all`), on its own topics and consumer group. */
+  readonly worker?: boolean;
+  /** The bus for the worker: Kafka from the test bed, or the embedded durable log. */
+  readonly bus?: 'kafka' | 'embedded';
+  /** Where the service logs; silent unless a test reads the log. */
+  readonly logger?: Logger;
+}
+
 /** The real app in-process on the chosen store, with its own data dir or database. */
-export async function startApp(store: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(
+  store: StoreKind,
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fido-test-'));
   const database = store === 'mongodb' ? uniqueId('fido_test').replaceAll('-', '_') : undefined;
   const config = loadConfig({
@@ -67,14 +83,25 @@ export async function startApp(store: StoreKind, env: Record<string, string> = {
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     JWT_SECRET: TEST_JWT_SECRET,
     ...(store === 'mongodb' ? { MONGODB_URL: requireEnv('MONGODB_URL'), MONGODB_DATABASE: database } : {}),
+    ...(options.bus === 'kafka' ? { KAFKA_BROKERS: requireEnv('KAFKA_BROKERS') } : {}),
+    KAFKA_TOPIC_PREFIX: `${uniqueId('t')}.`,
+    WORKER_GROUP_ID: uniqueId('workers'),
+    KAFKA_PARTITIONS: '3',
+    RELAY_POLL_MS: '10',
     ...env,
   });
-  const deps = await buildDeps(config, pino({ level: 'silent' }));
+  const deps = await buildDeps(config, options.logger ?? pino({ level: 'silent' }));
   let app: FastifyInstance;
+  let worker: Worker | null = null;
   try {
+    if (options.worker === true) {
+      worker = await startWorker(deps);
+      deps.writeListeners.add(worker.relay.nudge);
+    }
     app = await buildApp(deps);
     await app.ready();
   } catch (error) {
+    await worker?.stop();
     await deps.close();
     throw error;
   }
@@ -86,8 +113,10 @@ export async function startApp(store: StoreKind, env: Record<string, string> = {
     database,
     inject: (options) =>
       app.inject({ ...options, headers: { authorization: `Bearer ${serviceToken}`, ...options.headers } }),
+    worker,
     async close() {
       await app.close();
+      await worker?.stop();
       await deps.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -63,6 +63,29 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (scope, key)
    ) STRICT, WITHOUT ROWID;
    CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);`,
+  // Statistics per user and UTC day, and the markers of writes not projected into them yet.
+  `CREATE TABLE day_totals (
+     user_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     currency TEXT NOT NULL,
+     day_count INTEGER NOT NULL,
+     credit_count INTEGER NOT NULL,
+     credit_total INTEGER NOT NULL,
+     debit_count INTEGER NOT NULL,
+     debit_total INTEGER NOT NULL,
+     PRIMARY KEY (user_id, day, currency)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE user_stats (user_id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL) STRICT;
+   CREATE TABLE stats_pending (
+     transaction_id TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     user_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (transaction_id, version)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX stats_pending_user ON stats_pending (user_id);
+   CREATE INDEX stats_pending_age ON stats_pending (created_at);
+   CREATE INDEX outbox_unpublished ON outbox (published_at, seq);`,
 ];
 
 export function openDatabase(dataDir: string): DatabaseSync {

@@ -8,6 +8,9 @@ import type {
   TransactionWrite,
 } from '../transactions/transaction.ts';
 import { createEmbeddedIdempotencyStore } from './embedded-idempotency.ts';
+import { createEmbeddedReencryption } from './embedded-reencrypt.ts';
+import { createEmbeddedOutbox } from './embedded-outbox.ts';
+import { createEmbeddedStats } from './embedded-stats.ts';
 import { inWriteTransaction, openDatabase, settle, toAuditEntry, toRecord } from './embedded-sqlite.ts';
 
 /**
@@ -22,6 +25,9 @@ export function openEmbeddedStorage(dataDir: string): Promise<Storage> {
       name: 'embedded',
       transactions: createTransactionStore(db),
       idempotency: createEmbeddedIdempotencyStore(db),
+      reencryption: createEmbeddedReencryption(db),
+      outbox: createEmbeddedOutbox(db),
+      stats: createEmbeddedStats(db),
       ping: () =>
         settle(() => {
           ping.get();
@@ -52,6 +58,9 @@ function createTransactionStore(db: DatabaseSync): TransactionStore {
        transaction_date, amount_minor, currency, type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertOutbox = db.prepare('INSERT INTO outbox (event_id, user_id, payload) VALUES (?, ?, ?)');
+  const insertPending = db.prepare(
+    'INSERT OR IGNORE INTO stats_pending (transaction_id, version, user_id, created_at) VALUES (?, ?, ?, ?)',
+  );
   const selectRecord = db.prepare(`SELECT ${RECORD_COLUMNS} FROM transactions WHERE id = ?`);
   const selectAudit = db.prepare('SELECT * FROM audit WHERE transaction_id = ? ORDER BY version');
   const historyStatements = new Map<string, StatementSync>();
@@ -71,6 +80,7 @@ function createTransactionStore(db: DatabaseSync): TransactionStore {
       audit.state.type,
     );
     insertOutbox.run(event.eventId, event.userId, eventPayload(event));
+    insertPending.run(record.id, record.version, record.userId, record.updatedAt.getTime());
   }
 
   function listByUser(query: HistoryQuery): TransactionRecord[] {

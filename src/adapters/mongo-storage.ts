@@ -4,15 +4,12 @@ import { DependencyUnavailableError } from '../errors.ts';
 import { DuplicateIdError } from '../ports.ts';
 import type { Storage, TransactionStore } from '../ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
+import { advanceHead } from './mongo-heads.ts';
+import { createMongoOutbox } from './mongo-outbox.ts';
+import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
-import {
-  isDuplicateKey,
-  toAuditEntry,
-  toHeadDoc,
-  toRecord,
-  toVersionDoc,
-  versionId,
-} from './mongo-schema.ts';
+import { createMongoReencryption } from './mongo-reencrypt.ts';
+import { isDuplicateKey, toAuditEntry, toRecord, toVersionDoc, versionId } from './mongo-schema.ts';
 import type { HeadDoc, VersionDoc } from './mongo-schema.ts';
 
 /** Runs one database operation, turning "the server cannot be reached" into a 503-able error. */
@@ -49,15 +46,22 @@ export async function openMongoStorage(options: { url: string; database: string 
           undefined,
         ),
         versions.createIndex({ transaction_id: 1, version: 1 }, { name: 'by_transaction' }, undefined),
-        versions.createIndex({ published_at: 1 }, { name: 'outbox_pending' }, undefined),
+        versions.createIndex(
+          { published_at: 1, 'event.occurred_at': 1, _id: 1 },
+          { name: 'outbox_pending_v2' },
+          undefined,
+        ),
         // TTL indexes are not available everywhere, so sweepExpired deletes by this range.
         keys.createIndex({ expires_at: 1 }, { name: 'expiry' }, undefined),
       ]),
     );
     return {
       name: 'mongodb',
-      transactions: createTransactionStore(heads, versions),
+      transactions: createTransactionStore(heads, versions, db.collection<PendingDoc>('stats_pending')),
+      outbox: createMongoOutbox(heads, versions, guard),
+      stats: await createMongoStats(db, heads, guard),
       idempotency: createMongoIdempotencyStore(keys, guard),
+      reencryption: createMongoReencryption(db, guard),
       ping: async () => {
         await guard(() => db.command({ ping: 1 }));
       },
@@ -80,19 +84,17 @@ export async function openMongoStorage(options: { url: string; database: string 
 function createTransactionStore(
   heads: Collection<HeadDoc>,
   versions: Collection<VersionDoc>,
+  pending: Collection<PendingDoc>,
 ): TransactionStore {
-  async function advanceHead(record: TransactionRecord): Promise<void> {
-    const { _id, ...fields } = toHeadDoc(record);
-    try {
-      await guard(() =>
-        heads.updateOne({ _id, version: { $lt: record.version } }, { $set: fields }, { upsert: true }),
-      );
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error; // the head already shows this version or a newer one
-    }
-  }
+  const advance = (record: TransactionRecord) => advanceHead(heads, guard, record);
 
   async function commit(write: TransactionWrite): Promise<boolean> {
+    const { record } = write;
+    // Before the commit, so a reader can never see the write without knowing it is unprojected.
+    const marker = pendingDoc(record.userId, record.id, record.version, record.updatedAt);
+    await guard(() => pending.insertOne(marker)).catch((error: unknown) => {
+      if (!isDuplicateKey(error)) throw error; // a retry of the same version: the marker stands
+    });
     try {
       await guard(() => versions.insertOne(toVersionDoc(write)));
     } catch (error) {
@@ -103,10 +105,10 @@ function createTransactionStore(
           { sort: { version: -1 }, projection: { audit: 0, event: 0 } },
         ),
       );
-      if (newest !== null) await advanceHead(toRecord({ ...newest, _id: newest.transaction_id }));
+      if (newest !== null) await advance(toRecord({ ...newest, _id: newest.transaction_id }));
       return false;
     }
-    await advanceHead(write.record);
+    await advance(write.record);
     return true;
   }
 

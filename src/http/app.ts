@@ -2,24 +2,40 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { randomUUID } from 'node:crypto';
+import { analyticsRoutes } from '../analytics/analytics.routes.ts';
+import type { AnalyticsService } from '../analytics/analytics.service.ts';
 import { requireAuth } from '../auth/auth-hooks.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import { transactionRoutes } from '../transactions/transactions.routes.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
+import {
+  clientErrorHandler,
+  DOCS_CSP,
+  frameworkErrorHandler,
+  MAX_HEADER_BYTES,
+  preventCaching,
+  registerHardening,
+  requestIdFor,
+} from './hardening.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
 import { registerJsonBodies } from './json-body.ts';
 import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerProblemHandlers } from './problems.ts';
+import { limitRequests, type RateLimit } from './rate-limit.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
   readonly logger: Logger;
   readonly health: readonly HealthCheck[];
   readonly transactions: TransactionService;
+  readonly analytics: AnalyticsService;
   /** null when AUTH_DISABLED=true */
   readonly authenticate: Authenticate | null;
+  /** Per-client request budget of the /api/v1 routes. */
+  readonly rateLimit: RateLimit;
+  /** Origins CORS allows; empty: CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** SPEC: bodies over 16 KiB are refused with 413. */
@@ -32,8 +48,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestIdHeader: false, // read by requestIdFor, which accepts only a sane X-Request-Id
+    genReqId: requestIdFor,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
@@ -47,8 +66,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
 
+  await registerHardening(app, deps.corsOrigins);
   await app.register(swagger, { openapi: openApiDocument() });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const routes = trackRoutes(app);
@@ -56,7 +76,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       requireAuth(api, deps.authenticate);
+      limitRequests(api, deps.rateLimit);
+      preventCaching(api);
       await api.register(transactionRoutes, { service: deps.transactions });
+      await api.register(analyticsRoutes, { service: deps.analytics });
     },
     { prefix: '/api/v1' },
   );

@@ -45,6 +45,7 @@ export const healthRoutes: FastifyPluginAsync<{ checks: readonly HealthCheck[] }
     {
       schema: {
         tags: ['health'],
+        security: [],
         summary: 'The process is up',
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
       },

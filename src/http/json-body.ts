@@ -32,9 +32,11 @@ export function registerJsonBodies(app: FastifyInstance): void {
       try {
         done(null, parseJsonExact(text));
       } catch (error) {
+        // V8's message may quote the body (a customer's name): only the position is echoed
+        const at = /at position (\d+)/.exec((error as Error).message)?.[1];
         done(
           new AppError(400, 'malformed_json', 'Malformed JSON', {
-            detail: `the request body is not valid JSON: ${(error as Error).message}`,
+            detail: `the request body is not valid JSON${at === undefined ? '' : ` (at position ${at})`}`,
           }),
         );
       }

@@ -1,9 +1,20 @@
 import type {} from '@fastify/swagger';
-import type { FastifyInstance, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyReply, HTTPMethods } from 'fastify';
 import { AppError } from '../errors.ts';
 import { sendProblem } from './problems.ts';
 
-const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+/** Every method Fastify routes; HEAD of a GET route is Fastify's own (exposeHeadRoutes). */
+const METHODS: readonly HTTPMethods[] = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'TRACE',
+  'QUERY',
+];
 
 /**
  * Fastify answers 404 for a known path with an unknown method; HTTP says 405 with Allow. Routes
@@ -26,18 +37,21 @@ export function addMethodNotAllowedRoutes(app: FastifyInstance, routes: Map<stri
     const missing = METHODS.filter((m) => !methods.has(m));
     if (missing.length === 0) continue;
     const allow = METHODS.filter((m) => methods.has(m)).join(', ');
+    const notAllowed = (reply: FastifyReply) =>
+      sendProblem(
+        reply,
+        new AppError(405, 'method_not_allowed', 'Method not allowed', {
+          detail: `allowed: ${allow}`,
+          headers: { allow },
+        }),
+      );
     app.route({
       method: missing,
       url,
       schema: { hide: true },
-      handler: (_request, reply) =>
-        sendProblem(
-          reply,
-          new AppError(405, 'method_not_allowed', 'Method not allowed', {
-            detail: `allowed: ${allow}`,
-            headers: { allow },
-          }),
-        ),
+      // answered before the body is read, so the method alone decides (not a 400/413/415 from it)
+      onRequest: async (_request, reply) => notAllowed(reply),
+      handler: (_request, reply) => notAllowed(reply),
     });
   }
 }

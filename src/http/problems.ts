@@ -13,7 +13,7 @@ export interface Problem {
   errors?: readonly FieldError[];
 }
 
-const TYPE_BASE = 'https://errors.fido.example/';
+export const TYPE_BASE = 'https://errors.fido.example/';
 
 /** Fastify's own errors we answer with a specific status and a stable code. */
 const FASTIFY_ERRORS: Readonly<Record<string, [number, string, string]>> = {

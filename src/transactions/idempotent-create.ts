@@ -29,6 +29,10 @@ interface Deps {
   readonly view: (record: TransactionRecord) => TransactionResponse;
 }
 
+/** Associated data binding a stored response to its (scope, key); re-encryption needs it too. */
+export const responseAad = (scope: string, key: string): string =>
+  `idempotency/${JSON.stringify([scope, key])}`;
+
 /** How long a claim protects an in-flight request before a retry may take it over. */
 const LOCK_MS = 30_000;
 
@@ -39,7 +43,7 @@ const LOCK_MS = 30_000;
  * Stored responses hold a customer name, so they are sealed like the name itself.
  */
 export function createIdempotentCreate(deps: Deps) {
-  const aad = (scope: string, key: string) => `idempotency/${JSON.stringify([scope, key])}`;
+  const aad = responseAad;
 
   return async function idempotentCreate(
     input: BodyInput,

@@ -47,6 +47,10 @@ export function resolveFields(
   }
 
   const name = given('full_name')?.trim();
+  // JSON can carry a lone surrogate (\ud800); sealing encodes UTF-8, which would store U+FFFD instead
+  if (name !== undefined && !name.isWellFormed()) {
+    fail('/full_name', 'must be valid Unicode text (it contains a lone surrogate)');
+  }
   if (name !== undefined && (name.length === 0 || name.length > MAX_NAME_LENGTH)) {
     fail('/full_name', `must be 1-${MAX_NAME_LENGTH} characters after trimming`);
   }

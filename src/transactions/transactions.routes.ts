@@ -10,10 +10,11 @@ import {
   HistoryResponse,
   IdParams,
   PatchBody,
-  ProblemResponse,
+  problemResponses,
   ReplaceBody,
   TransactionResponse,
   UserParams,
+  VersionsResponse,
 } from './transactions.schemas.ts';
 
 const IdempotencyHeaders = Type.Object({
@@ -27,8 +28,6 @@ const IdempotencyHeaders = Type.Object({
   ),
 });
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64 })) });
-
-const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemResponse]));
 
 /** The body with the schema's complaints, so semantic checks can add theirs to the same 422. */
 function bodyInput(request: FastifyRequest): BodyInput {
@@ -63,7 +62,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         summary: 'Record a transaction',
         headers: IdempotencyHeaders,
         body: CreateBody,
-        response: { 201: TransactionResponse, ...problems(400, 401, 403, 409, 413, 415, 422, 429, 503) },
+        response: { 201: TransactionResponse, ...problemResponses(400, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -86,7 +85,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         tags: ['transactions'],
         summary: 'Read a transaction',
         params: IdParams,
-        response: { 200: TransactionResponse, ...problems(401, 403, 404) },
+        response: { 200: TransactionResponse, ...problemResponses(404, 422) },
       },
     },
     async (request, reply) =>
@@ -104,7 +103,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         params: IdParams,
         headers: IfMatchHeaders,
         body: ReplaceBody,
-        response: { 200: TransactionResponse, ...problems(400, 401, 403, 404, 412, 415, 422) },
+        response: { 200: TransactionResponse, ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -128,7 +127,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         params: IdParams,
         headers: IfMatchHeaders,
         body: PatchBody,
-        response: { 200: TransactionResponse, ...problems(400, 401, 403, 404, 412, 415, 422) },
+        response: { 200: TransactionResponse, ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -150,13 +149,30 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         summary: 'Delete a transaction',
         params: IdParams,
         headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'deleted' }), ...problems(401, 403, 404, 412) },
+        response: {
+          204: Type.Null({ description: 'deleted' }),
+          ...problemResponses(400, 404, 409, 412, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
       await service.remove(request.params.id, ifMatchOf(request.headers['if-match']), request.principal);
       return reply.status(204).send(null);
     },
+  );
+
+  app.get(
+    '/transactions/:id/versions',
+    {
+      config: { scope: 'service' },
+      schema: {
+        tags: ['transactions'],
+        summary: 'The audit trail: every version, when and by whom it was written (service tokens only)',
+        params: IdParams,
+        response: { 200: VersionsResponse, ...problemResponses(404, 422) },
+      },
+    },
+    async (request) => service.versions(request.params.id),
   );
 
   app.get(
@@ -168,7 +184,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         summary: "A user's transactions, newest first",
         params: UserParams,
         querystring: HistoryQuery,
-        response: { 200: HistoryResponse, ...problems(400, 401, 403, 404, 422) },
+        response: { 200: HistoryResponse, ...problemResponses(400, 404, 422) },
       },
     },
     async (request) => service.history(request.params.user_id, request.query, request.principal),

@@ -86,9 +86,37 @@ export const TransactionResponse = Type.Object(
 );
 export type TransactionResponse = Static<typeof TransactionResponse>;
 
+export const VersionsResponse = Type.Object(
+  {
+    transaction_id: TransactionId,
+    versions: Type.Array(
+      Type.Object(
+        {
+          version: Type.Integer({ minimum: 1 }),
+          action: Type.Enum(['created', 'updated', 'deleted']),
+          written_at: Type.String({ format: 'date-time' }),
+          written_by: Type.String({ description: 'the sub of the token that wrote it' }),
+          full_name: Type.String(),
+          transaction_date: Type.String({ format: 'date-time' }),
+          transaction_amount: Type.String(),
+          transaction_type: Kind,
+          transaction_currency: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'every version, oldest first, deletion included' },
+);
+export type VersionsResponse = Static<typeof VersionsResponse>;
+
+/** SPEC: a page holds 50 unless `limit` (1-200) says otherwise. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+
 export const HistoryQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    // optional for the client; validation fills the default (Ajv useDefaults)
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: DEFAULT_HISTORY_LIMIT })),
     cursor: Type.Optional(
       Type.String({ minLength: 1, maxLength: 512, description: 'opaque, from next_cursor' }),
     ),
@@ -121,3 +149,20 @@ export const ProblemResponse = Type.Object(
   },
   { description: 'RFC 9457 problem details' },
 );
+
+/**
+ * The error responses of an /api/v1 route, for the OpenAPI document and the serializer: RFC 9457
+ * bodies under their own media type, as sendProblem answers them. Every such route can also answer
+ * 401/403 (auth), 414 (URL too long), 429 (rate limit) and 503 (a dependency down), so those are
+ * always declared.
+ */
+export const problemResponses = (...codes: number[]) =>
+  Object.fromEntries(
+    [...new Set([...codes, 401, 403, 414, 429, 503])].map((c) => [
+      c,
+      {
+        description: 'problem details',
+        content: { 'application/problem+json': { schema: ProblemResponse } },
+      },
+    ]),
+  );

@@ -6,9 +6,15 @@ import type { Storage } from '../ports.ts';
 import { decodeCursor, encodeCursor } from './history-cursor.ts';
 import { createIdempotentCreate, type CreateResult } from './idempotent-create.ts';
 import { resolveFields, type BodyInput } from './transaction-input.ts';
-import { openRecord, sealRecord, toResponse } from './transaction-view.ts';
+import { nameAad, openRecord, sealRecord, toResponse } from './transaction-view.ts';
 import { eventStateOf, type TransactionRecord, type TransactionWrite } from './transaction.ts';
-import type { HistoryQuery, TransactionResponse } from './transactions.schemas.ts';
+import {
+  DEFAULT_HISTORY_LIMIT,
+  type HistoryQuery,
+  type TransactionResponse,
+  type VersionsResponse,
+} from './transactions.schemas.ts';
+import { formatAmount } from '../money/amount.ts';
 
 export interface TransactionServiceDeps {
   readonly storage: Storage;
@@ -16,6 +22,7 @@ export interface TransactionServiceDeps {
   readonly clock: () => Date;
   readonly defaultCurrency: string;
   readonly idempotencyTtlMs: number;
+  readonly onWrite?: () => void;
 }
 
 /** `If-Match` as parsed: a version, `*` (any current version), or absent. */
@@ -80,6 +87,7 @@ export function createTransactionService(deps: TransactionServiceDeps) {
       keyring,
     );
     await store.insert(changeOf(record, null, actor));
+    deps.onWrite?.();
     return toResponse(openRecord(record, keyring));
   }
 
@@ -92,11 +100,15 @@ export function createTransactionService(deps: TransactionServiceDeps) {
   ): Promise<TransactionRecord> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await liveRecord(id, actor);
+      // the request itself is judged first: an invalid body is 422 whatever its If-Match says
+      const record = next(current, clock());
       if (typeof ifMatch === 'number' && ifMatch !== current.version) {
         throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${current.version}`);
       }
-      const record = next(current, clock());
-      if (await store.replace(current.version, changeOf(record, current, actor))) return record;
+      if (await store.replace(current.version, changeOf(record, current, actor))) {
+        deps.onWrite?.();
+        return record;
+      }
       if (ifMatch !== undefined) {
         await liveRecord(id, actor);
         throw preconditionFailed('the transaction was changed by another request');
@@ -186,6 +198,25 @@ export function createTransactionService(deps: TransactionServiceDeps) {
       }));
     },
 
+    async versions(id: string): Promise<VersionsResponse> {
+      const trail = await store.auditTrail(id);
+      if (trail.length === 0) throw notFound(`no transaction ${id}`);
+      return {
+        transaction_id: id,
+        versions: trail.map((entry) => ({
+          version: entry.version,
+          action: entry.action,
+          written_at: entry.at.toISOString(),
+          written_by: entry.actor,
+          full_name: keyring.open(entry.fullNameSealed, nameAad(id)),
+          transaction_date: entry.state.transactionDate.toISOString(),
+          transaction_amount: formatAmount(entry.state.amountMinor, entry.state.currency),
+          transaction_type: entry.state.type,
+          transaction_currency: entry.state.currency,
+        })),
+      };
+    },
+
     async history(userId: string, query: HistoryQuery, principal: Principal): Promise<HistoryPage> {
       if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
       const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
@@ -194,17 +225,18 @@ export function createTransactionService(deps: TransactionServiceDeps) {
       if (from && to && from >= to) throw invalidField('/to', 'must not be before from');
       const scope = JSON.stringify([userId, query.from ?? null, query.to ?? null, query.type ?? null]);
       const after = query.cursor === undefined ? undefined : decodeCursor(keyring, scope, query.cursor);
+      const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
       const records = await store.listByUser({
         userId,
         from,
         to,
         type: query.type,
         after,
-        limit: query.limit + 1,
+        limit: limit + 1,
       });
-      const page = records.slice(0, query.limit);
+      const page = records.slice(0, limit);
       const last = page.at(-1);
-      const next_cursor = records.length > query.limit && last ? encodeCursor(keyring, scope, last) : null;
+      const next_cursor = records.length > limit && last ? encodeCursor(keyring, scope, last) : null;
       return { data: page.map((r) => toResponse(openRecord(r, keyring))), next_cursor };
     },
   };

@@ -1,0 +1,24 @@
+import type { Collection } from 'mongodb';
+import type { TransactionRecord } from '../transactions/transaction.ts';
+import { isDuplicateKey, toHeadDoc, type HeadDoc } from './mongo-schema.ts';
+import type { Guard } from './mongo-storage.ts';
+
+/**
+ * Moves the `transactions` head of a record forward to `record` (never backward). Used by the
+ * writer after its commit, by a writer that lost a race, and by the outbox relay for a writer
+ * that died between commit and head update.
+ */
+export async function advanceHead(
+  heads: Collection<HeadDoc>,
+  guard: Guard,
+  record: TransactionRecord,
+): Promise<void> {
+  const { _id, ...fields } = toHeadDoc(record);
+  try {
+    await guard(() =>
+      heads.updateOne({ _id, version: { $lt: record.version } }, { $set: fields }, { upsert: true }),
+    );
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error; // the head already shows this version or a newer one
+  }
+}

@@ -1,0 +1,151 @@
+import type { Collection, Db } from 'mongodb';
+import type { AmountRow, CurrencyTotals, DayTotals } from '../analytics/day-totals.ts';
+import type { PendingProjection, StatsStore } from '../ports.ts';
+import { versionId, type HeadDoc } from './mongo-schema.ts';
+import type { Guard } from './mongo-storage.ts';
+
+interface CurrencyDoc {
+  cn: number;
+  /** Int64 sums; `unknown` until checked, since a double here would mean a corrupted total. */
+  ct: unknown;
+  dn: number;
+  dt: unknown;
+}
+interface DayDoc {
+  n: number;
+  c: Record<string, CurrencyDoc>;
+}
+/** `user_stats`: one document per user, its totals per UTC day (keys YYYY-MM-DD). */
+export interface StatsDoc {
+  _id: string;
+  days?: Record<string, DayDoc>;
+  updated_at: Date;
+}
+/** `stats_pending`: one marker per write not yet projected, inserted before the write commits. */
+export interface PendingDoc {
+  _id: string;
+  user_id: string;
+  transaction_id: string;
+  version: number;
+  created_at: Date;
+}
+
+export async function createMongoStats(
+  db: Db,
+  heads: Collection<HeadDoc>,
+  guard: Guard,
+): Promise<StatsStore> {
+  const stats = db.collection<StatsDoc>('user_stats');
+  const pending = db.collection<PendingDoc>('stats_pending');
+  await guard(() =>
+    Promise.all([
+      pending.createIndex({ user_id: 1 }, { name: 'by_user' }, undefined),
+      pending.createIndex({ created_at: 1 }, { name: 'by_age' }, undefined),
+    ]),
+  );
+  const rowsOf = (docs: readonly HeadDoc[]): AmountRow[] =>
+    docs.map((d) => ({
+      amountMinor: d.amount_minor,
+      currency: d.currency,
+      type: d.type,
+      transactionDate: d.transaction_date,
+    }));
+  const projection = { amount_minor: 1, currency: 1, type: 1, transaction_date: 1, deleted_at: 1 };
+
+  return {
+    async liveInRange(userId, from, to) {
+      const filter = { user_id: userId, deleted_at: null, transaction_date: { $gte: from, $lt: to } };
+      return rowsOf(await guard(() => heads.find(filter, { projection }).toArray()));
+    },
+    async liveOfUser(userId) {
+      const docs = await guard(() => heads.find({ user_id: userId }, { projection }).toArray());
+      return { rows: rowsOf(docs.filter((d) => d.deleted_at === null)), everHad: docs.length > 0 };
+    },
+    async read(userId) {
+      const doc = await guard(() => stats.findOne({ _id: userId }));
+      if (doc === null) return null;
+      const days = new Map(Object.entries(doc.days ?? {}).map(([day, d]) => [day, fromDayDoc(d)]));
+      return { days, updatedAt: doc.updated_at };
+    },
+    async saveDays(userId, days, at) {
+      const set: Record<string, unknown> = { updated_at: at };
+      const unset: Record<string, ''> = {};
+      for (const [day, totals] of days) {
+        if (totals === null) unset[`days.${day}`] = '';
+        else set[`days.${day}`] = toDayDoc(totals);
+      }
+      const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
+      await guard(() => stats.updateOne({ _id: userId }, update, { upsert: true }));
+    },
+    async hasPending(userId) {
+      return (await guard(() => pending.findOne({ user_id: userId }, { projection: { _id: 1 } }))) !== null;
+    },
+    async clearPending(items) {
+      if (items.length === 0) return;
+      const ids = items.map((i) => versionId(i.transactionId, i.version));
+      await guard(() => pending.deleteMany({ _id: { $in: ids } }));
+    },
+    async stalePending(before, limit) {
+      const docs = await guard(() =>
+        pending
+          .find({ created_at: { $lt: before } })
+          .sort({ created_at: 1 })
+          .limit(limit)
+          .toArray(),
+      );
+      return docs.map((d): PendingProjection => ({
+        userId: d.user_id,
+        transactionId: d.transaction_id,
+        version: d.version,
+      }));
+    },
+    async userIds(after, limit) {
+      const filter = after === null ? {} : { _id: { $gt: after } };
+      const docs = await guard(() =>
+        stats
+          .find(filter, { projection: { _id: 1 } })
+          .sort({ _id: 1 })
+          .limit(limit)
+          .toArray(),
+      );
+      return docs.map((d) => d._id);
+    },
+  };
+}
+
+/** The marker a write inserts before committing (see StatsStore). */
+export function pendingDoc(userId: string, transactionId: string, version: number, at: Date): PendingDoc {
+  return {
+    _id: versionId(transactionId, version),
+    user_id: userId,
+    transaction_id: transactionId,
+    version,
+    created_at: at,
+  };
+}
+
+function toDayDoc(day: DayTotals): DayDoc {
+  const c: Record<string, CurrencyDoc> = {};
+  for (const [currency, t] of Object.entries(day.currencies)) {
+    c[currency] = { cn: t.creditCount, ct: t.creditTotal, dn: t.debitCount, dt: t.debitTotal };
+  }
+  return { n: day.count, c };
+}
+
+function fromDayDoc(doc: DayDoc): DayTotals {
+  const currencies: Record<string, CurrencyTotals> = {};
+  for (const [currency, t] of Object.entries(doc.c)) {
+    currencies[currency] = {
+      creditCount: t.cn,
+      creditTotal: int64(t.ct),
+      debitCount: t.dn,
+      debitTotal: int64(t.dt),
+    };
+  }
+  return { count: doc.n, currencies };
+}
+
+function int64(value: unknown): bigint {
+  if (typeof value !== 'bigint') throw new TypeError(`statistics total stored as ${typeof value}, not Int64`);
+  return value;
+}

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { problemResponses, UserParams } from '../transactions/transactions.schemas.ts';
+import { AnalyticsQuery, AnalyticsResponse } from './analytics.schemas.ts';
+import type { AnalyticsService } from './analytics.service.ts';
+
+export const analyticsRoutes: FastifyPluginAsyncTypebox<{ service: AnalyticsService }> = async (
+  app,
+  { service },
+) => {
+  app.get(
+    '/users/:user_id/analytics',
+    {
+      config: { scope: 'analytics:read' },
+      schema: {
+        tags: ['users'],
+        summary: "A user's average value, busiest day and credit/debit totals over a period",
+        params: UserParams,
+        querystring: AnalyticsQuery,
+        response: { 200: AnalyticsResponse, ...problemResponses(400, 404, 422) },
+      },
+    },
+    async (request) => service.analytics(request.params.user_id, request.query, request.principal),
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ANONYMOUS_SERVICE, type Principal } from '../auth/principal.ts';
+import { AppError } from '../errors.ts';
+import type { RateLimitStore } from '../ports.ts';
+
+export interface RateLimit {
+  readonly store: RateLimitStore;
+  /** Requests one client may make per window. */
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/** A store that cannot answer is reported at most this often, not once per request. */
+const WARN_EVERY_MS = 5_000;
+
+/**
+ * Fixed-window limit per client on the routes of this scope (the /api/v1 routes). Call after
+ * the authentication hook: an authenticated request counts against its token's client; one
+ * refused before it got that far (a missing or bad token), or any request with auth disabled,
+ * counts against its IP. Counted responses carry the RateLimit-* headers (IETF
+ * draft-ietf-httpapi-ratelimit-headers); over the limit the answer is 429 with Retry-After.
+ * When the store cannot answer in time, the request is served unlimited (fail open).
+ */
+export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
+  const counted = new WeakSet<FastifyRequest>();
+  const policy = `${limit.max};w=${Math.ceil(limit.windowMs / 1000)}`;
+  let lastWarnAt = 0;
+
+  async function count(request: FastifyRequest, reply: FastifyReply, key: string): Promise<void> {
+    counted.add(request);
+    let hit;
+    try {
+      hit = await limit.store.hit(key, limit.windowMs);
+    } catch (error) {
+      if (Date.now() - lastWarnAt >= WARN_EVERY_MS) {
+        lastWarnAt = Date.now();
+        request.log.warn(
+          { err: { message: (error as Error).message }, store: limit.store.name },
+          'rate limit store did not answer: serving without a limit',
+        );
+      }
+      return;
+    }
+    const resetS = Math.max(0, Math.ceil((hit.resetAtMs - Date.now()) / 1000));
+    void reply.headers({
+      'ratelimit-limit': String(limit.max),
+      'ratelimit-remaining': String(Math.max(0, limit.max - hit.count)),
+      'ratelimit-reset': String(resetS),
+      'ratelimit-policy': policy,
+    });
+    if (hit.count > limit.max) {
+      throw new AppError(429, 'rate_limited', 'Too many requests', {
+        detail: `more than ${limit.max} requests in ${limit.windowMs} ms; retry in ${Math.max(1, resetS)} s`,
+        headers: { 'retry-after': String(Math.max(1, resetS)) },
+      });
+    }
+  }
+
+  api.addHook('onRequest', async (request, reply) => {
+    const principal = request.principal as Principal | null;
+    const key =
+      principal === null || principal === ANONYMOUS_SERVICE
+        ? `ip:${request.ip}`
+        : `client:${principal.clientId}`;
+    await count(request, reply, key);
+  });
+
+  // Errors before the hook above (authentication) pass here first; rethrown, the app's
+  // problem handler answers them, or the 429 instead when this IP is over its limit.
+  api.setErrorHandler(async (error, request, reply) => {
+    if (!counted.has(request)) await count(request, reply, `ip:${request.ip}`);
+    throw error;
+  });
+}

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import { toWire } from '../events/transaction-events.ts';
+import type { Metrics } from '../metrics.ts';
+import type { EventBus, Outbox } from '../ports.ts';
+
+export interface OutboxRelay {
+  /** Wakes the relay now (a write just happened in this process). */
+  readonly nudge: () => void;
+  /** Stops after publishing what is pending now (bounded by the caller's shutdown timeout). */
+  stop(): Promise<void>;
+}
+
+interface Options {
+  readonly outbox: Outbox;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: () => Date;
+  readonly topic: string;
+  readonly batchSize: number;
+  readonly pollMs: number;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * Moves outbox events to `transactions.v1` (options.topic), keyed by user so a user's events share a partition,
+ * oldest first. An event is marked published only after the broker acknowledged it; while the
+ * broker is away the relay retries with exponential backoff and writes keep succeeding. A crash
+ * between publish and mark publishes again on restart: duplicates, never losses.
+ */
+export function startOutboxRelay(options: Options): OutboxRelay {
+  const { outbox, bus, logger, metrics, clock } = options;
+  const state = { running: true };
+  let wake: (() => void) | undefined;
+  let backoffMs = 0;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (wake = undefined));
+
+  async function relayOnce(): Promise<number> {
+    const entries = await outbox.pending(options.batchSize);
+    if (entries.length === 0) return 0;
+    await bus.publish(
+      entries.map(({ event }) => ({
+        topic: options.topic,
+        key: event.userId,
+        value: toWire(event),
+        headers: { 'event-type': event.type, 'event-id': event.eventId },
+      })),
+    );
+    await outbox.markPublished(
+      entries.map((e) => e.id),
+      clock(),
+    );
+    metrics.inc('outbox_published_total', entries.length);
+    return entries.length;
+  }
+
+  const loop = (async () => {
+    while (state.running) {
+      try {
+        const count = await relayOnce();
+        if (backoffMs > 0) logger.info('outbox relay: publishing again');
+        backoffMs = 0;
+        if (count < options.batchSize) await pause(options.pollMs);
+      } catch (error) {
+        metrics.inc('outbox_publish_failures_total');
+        backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, backoffMs * 2));
+        logger.warn(
+          { err: error, retryInMs: backoffMs },
+          'outbox relay: publish failed; events stay in the outbox',
+        );
+        await pause(backoffMs * (0.5 + Math.random() / 2));
+      }
+    }
+  })();
+
+  return {
+    nudge: () => wake?.(),
+    async stop() {
+      state.running = false;
+      wake?.();
+      await loop;
+      await relayOnce().catch((error: unknown) => {
+        logger.warn({ err: error }, 'outbox relay: final flush failed; events stay in the outbox');
+      });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.ts';
+import type { StatsStore } from '../ports.ts';
+import { reconcileUser } from './stats-projector.ts';
+
+const PAGE = 200;
+/** A marker older than this belongs to a write that died before committing, or to a stuck worker. */
+const STALE_MARKER_MS = 60_000;
+
+/**
+ * Periodically recomputes every user's statistics from their transactions and repairs drift
+ * (counted in a metric and logged). It also settles pending markers left by writes that died
+ * before committing, which would otherwise make that user's reads fall back forever.
+ */
+export function startReconciler(deps: {
+  stats: StatsStore;
+  logger: Logger;
+  metrics: Metrics;
+  clock: () => Date;
+  intervalMs: number;
+}): { runOnce(): Promise<number>; stop(): void } {
+  const { stats, logger, metrics, clock } = deps;
+
+  async function runOnce(): Promise<number> {
+    let repaired = 0;
+    const stale = await stats.stalePending(new Date(clock().getTime() - STALE_MARKER_MS), 1000);
+    for (const userId of new Set(stale.map((m) => m.userId))) {
+      repaired += await reconcileUser(stats, userId, clock());
+    }
+    await stats.clearPending(stale);
+    for (let after: string | null = null; ;) {
+      const users = await stats.userIds(after, PAGE);
+      for (const userId of users) repaired += await reconcileUser(stats, userId, clock());
+      if (users.length < PAGE) break;
+      after = users.at(-1) ?? null;
+    }
+    if (repaired > 0) {
+      metrics.inc('reconciliation_repairs_total', repaired);
+      logger.warn({ repairedDays: repaired }, 'reconciliation repaired statistics drift');
+    }
+    return repaired;
+  }
+
+  const timer = setInterval(() => {
+    runOnce().catch((error: unknown) => {
+      logger.warn({ err: error }, 'reconciliation run failed');
+    });
+  }, deps.intervalMs);
+  timer.unref();
+  return {
+    runOnce,
+    stop: () => {
+      clearInterval(timer);
+    },
+  };
+}

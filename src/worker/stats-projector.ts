@@ -1,0 +1,54 @@
+import { dayOf, dayStart, nextDay, sameDay, totalsByDay, type DayTotals } from '../analytics/day-totals.ts';
+import type { StatsStore } from '../ports.ts';
+import type { TransactionEvent } from '../transactions/transaction.ts';
+
+const USER_CONCURRENCY = 8;
+
+/**
+ * Keeps per-user statistics exact by RECOMPUTING each day an event touches (its before and after
+ * dates) from the current state of the user's transactions, instead of adding deltas. A
+ * recomputation is idempotent and order-independent: a duplicate, a redelivery after a crash or
+ * a replay of the whole topic recomputes the same days from the same state and changes nothing.
+ * Only after the days are saved are the events' pending markers cleared (read-your-writes).
+ */
+export function createStatsProjector(stats: StatsStore, clock: () => Date) {
+  async function projectUser(userId: string, events: readonly TransactionEvent[]): Promise<void> {
+    const days = new Set<string>();
+    for (const event of events) {
+      for (const state of [event.before, event.after]) if (state) days.add(dayOf(state.transactionDate));
+    }
+    const changes = new Map<string, DayTotals | null>();
+    for (const day of days) {
+      const rows = await stats.liveInRange(userId, dayStart(day), nextDay(day));
+      changes.set(day, totalsByDay(rows).get(day) ?? null);
+    }
+    await stats.saveDays(userId, changes, clock());
+    await stats.clearPending(
+      events.map((e) => ({ userId, transactionId: e.transactionId, version: e.version })),
+    );
+  }
+
+  return async function project(events: readonly TransactionEvent[]): Promise<void> {
+    const byUser = new Map<string, TransactionEvent[]>();
+    for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
+    const users = [...byUser];
+    for (let i = 0; i < users.length; i += USER_CONCURRENCY) {
+      await Promise.all(
+        users.slice(i, i + USER_CONCURRENCY).map(([userId, list]) => projectUser(userId, list)),
+      );
+    }
+  };
+}
+
+/** Recomputes every day of a user from scratch; returns how many days differed. */
+export async function reconcileUser(stats: StatsStore, userId: string, at: Date): Promise<number> {
+  const [{ rows }, stored] = await Promise.all([stats.liveOfUser(userId), stats.read(userId)]);
+  const expected = totalsByDay(rows);
+  const changes = new Map<string, DayTotals | null>();
+  for (const [day, totals] of expected) {
+    if (!sameDay(stored?.days.get(day), totals)) changes.set(day, totals);
+  }
+  for (const day of stored?.days.keys() ?? []) if (!expected.has(day)) changes.set(day, null);
+  if (changes.size > 0 || stored === null) await stats.saveDays(userId, changes, at);
+  return changes.size;
+}

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import { parseWire } from '../events/transaction-events.ts';
+import type { Metrics } from '../metrics.ts';
+import type { ConsumedMessage, EventBus } from '../ports.ts';
+import type { TransactionEvent } from '../transactions/transaction.ts';
+
+/**
+ * The worker's entry point for `transactions.v1`: validates each message against the event
+ * schema; a message that cannot be processed goes to the DLQ with its error and the rest carry
+ * on. Valid events go to the projector; if it fails (a dependency down) the batch throws and is
+ * delivered again, since offsets are committed only after this resolves.
+ */
+export function createTransactionEventsHandler(deps: {
+  bus: EventBus;
+  dlqTopic: string;
+  logger: Logger;
+  metrics: Metrics;
+  project: (events: readonly TransactionEvent[]) => Promise<void>;
+}) {
+  return async function handle(batch: readonly ConsumedMessage[]): Promise<void> {
+    const events: TransactionEvent[] = [];
+    const rejected: { message: ConsumedMessage; reason: string }[] = [];
+    for (const message of batch) {
+      const parsed = parseWire(message.value);
+      if (parsed.ok) events.push(parsed.event);
+      else rejected.push({ message, reason: parsed.reason });
+    }
+    if (rejected.length > 0) {
+      await deps.bus.publish(
+        rejected.map(({ message, reason }) => ({
+          topic: deps.dlqTopic,
+          key: message.key,
+          value: message.value,
+          headers: {
+            'dlq-error': reason.slice(0, 500),
+            'dlq-source': `${message.topic}/${message.partition}/${message.offset}`,
+          },
+        })),
+      );
+      deps.metrics.inc('events_dead_lettered_total', rejected.length);
+      for (const { message, reason } of rejected) {
+        deps.logger.warn(
+          { topic: message.topic, partition: message.partition, offset: message.offset, reason },
+          'event dead-lettered',
+        );
+      }
+    }
+    if (events.length > 0) {
+      await deps.project(events);
+      deps.metrics.inc('events_projected_total', events.length);
+    }
+  };
+}
