@@ -21,17 +21,17 @@ try {
   throw error;
 }
 const logger = pino(loggerOptions(config.logLevel), pino.destination(2));
-const deps = await buildDeps(config, logger).catch((error: unknown) => {
-  process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
-
+// Installed first: a stop while connecting still ends the run cleanly, between two values.
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     controller.abort();
   });
 }
+const deps = await buildDeps(config, logger).catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 
 const tty = process.stderr.isTTY;
 const shown = { at: 0, any: false };

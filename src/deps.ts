@@ -46,9 +46,12 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const storage = config.mongodb
     ? await openMongoStorage(config.mongodb)
     : await openEmbeddedStorage(config.dataDir);
+  const busError = (error: unknown) => {
+    logger.warn({ err: error }, 'event bus: recovering from an error');
+  };
   const bus = config.kafkaBrokers
-    ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}` })
-    : await openEmbeddedBus(config.dataDir);
+    ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}`, onError: busError })
+    : await openEmbeddedBus(config.dataDir, { onError: busError });
   // Redis (shared by every instance) when configured; it fails open, so it is never critical
   const rateLimitStore = config.redisUrl
     ? await openRedisRateLimitStore(config.redisUrl, logger)

@@ -28,6 +28,16 @@ if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
   echo "schemathesis needs Python >= 3.11 ($python)" >&2
   exit 1
 fi
+# Debian ships `venv`'s pip bootstrap in a package of its own.
+if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+  if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "$python cannot create a venv: install Debian's package python3-venv (needs root)" >&2
+    exit 1
+  fi
+  echo "installing Debian's python3-venv (apt-get)" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >&2
+fi
 
 echo "installing schemathesis $pin into $venv" >&2
 rm -rf "$venv"

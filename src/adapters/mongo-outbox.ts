@@ -1,49 +1,64 @@
-import type { Collection } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import type { Outbox } from '../ports.ts';
 import type { EventState, TransactionEvent } from '../transactions/transaction.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { toRecord, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
+import type { PendingDoc } from './mongo-stats.ts';
 import type { Guard } from './mongo-storage.ts';
 
 type StateDoc = NonNullable<VersionDoc['event']['before']>;
 
+/** A marker whose version never committed after this long is a write that died before its commit. */
+const ORPHAN_AFTER_MS = 60_000;
+
 /**
- * The outbox is the commit log itself: every `transaction_versions` document carries its event,
- * unpublished while `published_at` is null. Before handing events out, heads lagging behind them
- * (a writer that died between commit and head update) are moved forward, so a consumer that reads
- * the current state after an event sees at least that event's write.
+ * The events live in the commit log (`transaction_versions`, each document holds its event); the
+ * small `stats_pending` collection indexes the ones not yet published. A marker is inserted before
+ * its write commits, flagged published by the relay, and deleted by the projector, so the relay
+ * and readers query a collection the size of the backlog, not of the history. Before handing
+ * events out, heads lagging behind them (a writer that died between commit and head update) are
+ * moved forward, so a consumer reading the current state after an event sees that event's write.
  */
 export function createMongoOutbox(
   heads: Collection<HeadDoc>,
   versions: Collection<VersionDoc>,
+  markers: Collection<PendingDoc>,
   guard: Guard,
 ): Outbox {
   return {
     async pending(limit) {
-      const docs = await guard(() =>
-        versions.find({ published_at: null }).sort({ 'event.occurred_at': 1, _id: 1 }).limit(limit).toArray(),
+      const waiting = await guard(() =>
+        markers.find({ published: false }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray(),
       );
-      if (docs.length === 0) return [];
-      const newest = new Map<string, VersionDoc>();
-      for (const doc of docs) {
-        const seen = newest.get(doc.transaction_id);
-        if (seen === undefined || seen.version < doc.version) newest.set(doc.transaction_id, doc);
+      const entries: { id: string; event: TransactionEvent }[] = [];
+      const orphans: string[] = [];
+      for (const marker of waiting) {
+        const doc = await guard(() => versions.findOne({ _id: marker._id }));
+        if (doc === null) {
+          // not committed yet (the writer is between marker and commit), or never will be
+          if (Date.now() - marker.created_at.getTime() > ORPHAN_AFTER_MS) orphans.push(marker._id);
+          continue;
+        }
+        const head = await guard(() =>
+          heads.findOne({ _id: doc.transaction_id }, { projection: { version: 1 } }),
+        );
+        if ((head?.version ?? 0) < doc.version)
+          await advanceHead(heads, guard, toRecord({ ...doc, _id: doc.transaction_id }));
+        entries.push({ id: marker._id, event: toEvent(doc.event) });
       }
-      const current = await guard(() =>
-        heads.find({ _id: { $in: [...newest.keys()] } }, { projection: { version: 1 } }).toArray(),
-      );
-      const versionOf = new Map(current.map((head) => [head._id, head.version]));
-      for (const [id, doc] of newest) {
-        if ((versionOf.get(id) ?? 0) < doc.version)
-          await advanceHead(heads, guard, toRecord({ ...doc, _id: id }));
-      }
-      return docs.map((doc) => ({ id: doc._id, event: toEvent(doc.event) }));
+      if (orphans.length > 0)
+        await guard(() => markers.bulkWrite(orphans.map((_id) => ({ deleteOne: { filter: { _id } } }))));
+      return entries;
     },
     async markPublished(ids, at) {
       if (ids.length === 0) return;
-      await guard(() => versions.updateMany({ _id: { $in: [...ids] } }, { $set: { published_at: at } }));
+      // one update per id: a filter on _id alone is what every MongoDB-protocol server serves fast
+      const flag: AnyBulkWriteOperation<PendingDoc>[] = ids.map((_id) => ({
+        updateOne: { filter: { _id }, update: { $set: { published: true, published_at: at } } },
+      }));
+      await guard(() => markers.bulkWrite(flag, { ordered: false }));
     },
-    backlog: () => guard(() => versions.countDocuments({ published_at: null })),
+    backlog: () => guard(() => markers.countDocuments({ published: false })),
   };
 }
 

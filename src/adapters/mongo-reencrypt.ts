@@ -49,8 +49,7 @@ const MAX_CATCH_UP_ROUNDS = 3;
  * Re-encryption on MongoDB. A value is replaced by an update filtered on the exact sealed string
  * read, so a value a writer changed meanwhile is left alone. Servers that apply such an update as
  * read, modify, rewrite the whole document (FerretDB) can instead undo a concurrent writer's
- * change: version documents are immutable but for the relay's published_at (lost, the event is
- * published again, which consumers tolerate), idempotency responses are immutable once stored, and
+ * change: version documents are immutable, idempotency responses are immutable once stored, and
  * a head that fell behind the commit log is rolled forward from its newest version document.
  */
 export function createMongoReencryption(db: Db, guard: Guard): ReencryptionStore {

@@ -62,8 +62,6 @@ export interface VersionDoc extends RecordFields {
     before: StateDoc | null;
     after: StateDoc | null;
   };
-  /** Null until the outbox relay has handed the event to the broker. */
-  published_at: Date | null;
 }
 
 export const isDuplicateKey = (error: unknown): boolean =>
@@ -112,7 +110,6 @@ export function toVersionDoc({ record, audit, event }: TransactionWrite): Versio
       before: event.before && toStateDoc(event.before),
       after: event.after && toStateDoc(event.after),
     },
-    published_at: null,
   };
 }
 

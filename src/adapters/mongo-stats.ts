@@ -21,13 +21,18 @@ export interface StatsDoc {
   days?: Record<string, DayDoc>;
   updated_at: Date;
 }
-/** `stats_pending`: one marker per write not yet projected, inserted before the write commits. */
+/**
+ * `stats_pending`: one marker per write not yet projected, inserted before the write commits,
+ * flagged `published` by the outbox relay, deleted by the projector (see mongo-outbox.ts).
+ */
 export interface PendingDoc {
   _id: string;
   user_id: string;
   transaction_id: string;
   version: number;
   created_at: Date;
+  published: boolean;
+  published_at?: Date;
 }
 
 export async function createMongoStats(
@@ -40,7 +45,7 @@ export async function createMongoStats(
   await guard(() =>
     Promise.all([
       pending.createIndex({ user_id: 1 }, { name: 'by_user' }, undefined),
-      pending.createIndex({ created_at: 1 }, { name: 'by_age' }, undefined),
+      pending.createIndex({ published: 1, created_at: 1 }, { name: 'by_state_and_age' }, undefined),
     ]),
   );
   const rowsOf = (docs: readonly HeadDoc[]): AmountRow[] =>
@@ -82,13 +87,18 @@ export async function createMongoStats(
     },
     async clearPending(items) {
       if (items.length === 0) return;
-      const ids = items.map((i) => versionId(i.transactionId, i.version));
-      await guard(() => pending.deleteMany({ _id: { $in: ids } }));
+      // one delete per id: a filter on _id alone is what every MongoDB-protocol server serves fast
+      const ops = items.map((i) => ({
+        deleteOne: { filter: { _id: versionId(i.transactionId, i.version) } },
+      }));
+      await guard(() => pending.bulkWrite(ops, { ordered: false }));
     },
     async stalePending(before, limit) {
       const docs = await guard(() =>
         pending
-          .find({ created_at: { $lt: before } })
+          // unpublished markers belong to the relay (a broker outage can last); only published
+          // ones the projector has not cleared are stale
+          .find({ published: true, created_at: { $lt: before } })
           .sort({ created_at: 1 })
           .limit(limit)
           .toArray(),
@@ -121,6 +131,7 @@ export function pendingDoc(userId: string, transactionId: string, version: numbe
     transaction_id: transactionId,
     version,
     created_at: at,
+    published: false,
   };
 }
 

@@ -46,11 +46,6 @@ export async function openMongoStorage(options: { url: string; database: string 
           undefined,
         ),
         versions.createIndex({ transaction_id: 1, version: 1 }, { name: 'by_transaction' }, undefined),
-        versions.createIndex(
-          { published_at: 1, 'event.occurred_at': 1, _id: 1 },
-          { name: 'outbox_pending_v2' },
-          undefined,
-        ),
         // TTL indexes are not available everywhere, so sweepExpired deletes by this range.
         keys.createIndex({ expires_at: 1 }, { name: 'expiry' }, undefined),
       ]),
@@ -58,7 +53,7 @@ export async function openMongoStorage(options: { url: string; database: string 
     return {
       name: 'mongodb',
       transactions: createTransactionStore(heads, versions, db.collection<PendingDoc>('stats_pending')),
-      outbox: createMongoOutbox(heads, versions, guard),
+      outbox: createMongoOutbox(heads, versions, db.collection<PendingDoc>('stats_pending'), guard),
       stats: await createMongoStats(db, heads, guard),
       idempotency: createMongoIdempotencyStore(keys, guard),
       reencryption: createMongoReencryption(db, guard),
