@@ -51,12 +51,14 @@ export function createMongoOutbox(
       return entries;
     },
     async markPublished(ids, at) {
-      if (ids.length === 0) return;
-      // one update per id: a filter on _id alone is what every MongoDB-protocol server serves fast
-      const flag: AnyBulkWriteOperation<PendingDoc>[] = ids.map((_id) => ({
-        updateOne: { filter: { _id }, update: { $set: { published: true, published_at: at } } },
-      }));
-      await guard(() => markers.bulkWrite(flag, { ordered: false }));
+      // one update per id (a filter on _id alone is what every MongoDB-protocol server serves
+      // fast), in small bulks so no single command holds the server for long
+      for (let i = 0; i < ids.length; i += 50) {
+        const flag: AnyBulkWriteOperation<PendingDoc>[] = ids.slice(i, i + 50).map((_id) => ({
+          updateOne: { filter: { _id }, update: { $set: { published: true, published_at: at } } },
+        }));
+        await guard(() => markers.bulkWrite(flag, { ordered: false }));
+      }
     },
     backlog: () => guard(() => markers.countDocuments({ published: false })),
   };

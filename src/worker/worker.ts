@@ -41,7 +41,7 @@ export async function startWorker(deps: {
     metrics,
     clock,
     topic: topics.transactions,
-    batchSize: 500,
+    batchSize: 100,
     pollMs: config.events.relayPollMs,
   });
   const handle = createTransactionEventsHandler({
@@ -54,7 +54,7 @@ export async function startWorker(deps: {
   const subscription = await bus.subscribe({
     groupId: config.events.groupId,
     topics: [topics.transactions],
-    maxBatch: 500,
+    maxBatch: 200,
     handle,
   });
   const reconciler = startReconciler({

@@ -24,8 +24,8 @@ const testbed = (script: 'up.sh' | 'down.sh', ...servers: string[]) => {
 };
 
 async function writeMany(t: TestApp, users: readonly string[], count: number): Promise<void> {
-  for (let i = 0; i < count; i += 20) {
-    const batch = Array.from({ length: Math.min(20, count - i) }, (_, j) =>
+  for (let i = 0; i < count; i += 5) {
+    const batch = Array.from({ length: Math.min(5, count - i) }, (_, j) =>
       t.inject({
         method: 'POST',
         url: '/api/v1/transactions',
