@@ -5,21 +5,12 @@
  * the old key may be removed. Ctrl-C stops between two values; running it again continues.
  */
 import { pino } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../src/config.ts';
+import { loadConfigOrExit } from '../src/config.ts';
 import { buildDeps } from '../src/deps.ts';
 import { loggerOptions } from '../src/logger.ts';
 import { reencrypt, type ReencryptProgress } from '../src/reencrypt/reencrypt.ts';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 const logger = pino(loggerOptions(config.logLevel), pino.destination(2));
 // Installed first: a stop while connecting still ends the run cleanly, between two values.
 const controller = new AbortController();

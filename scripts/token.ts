@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { loadConfig } from '../src/config.ts';
+import { loadConfigOrExit } from '../src/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,7 +21,7 @@ if (values.sub === undefined) {
   process.stderr.write('usage: npm run token -- --sub USER [--scope "..."] [--ttl SECONDS] [--client ID]\n');
   process.exit(2);
 }
-const config = loadConfig();
+const config = loadConfigOrExit();
 const secret = config.auth.secret ?? readFileSync(join(config.dataDir, 'jwt-secret'), 'utf8').trim();
 const ttl = Number(values.ttl);
 const jwt = new SignJWT({

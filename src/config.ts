@@ -265,3 +265,14 @@ export function describeVariables(): { name: string; default: unknown; expected:
     expected: describe(name),
   }));
 }
+
+/** For entry points: the config, or one line on stderr naming what is wrong and exit code 2. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { buildDeps } from './deps.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './logger.ts';
@@ -7,16 +7,7 @@ import { startWorker } from './worker/worker.ts';
 
 /** Entry point: validates config, builds dependencies, runs the role, stops cleanly on signals. */
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = pino(loggerOptions(config.logLevel));
   const deps = await buildDeps(config, logger);
   const worker = config.role === 'api' ? null : await startWorker(deps);

@@ -1,26 +1,13 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { parseWire } from '../events/transaction-events.ts';
 import type { Outbox } from '../ports.ts';
-import type { EventState, TransactionEvent } from '../transactions/transaction.ts';
+import type { TransactionEvent } from '../transactions/transaction.ts';
 import { inWriteTransaction, readInt, readText, settle } from './embedded-sqlite.ts';
 
-interface StatePayload {
-  amount_minor: string;
-  currency: string;
-  type: 'credit' | 'debit';
-  transaction_date: string;
-}
-interface EventPayload {
-  event_id: string;
-  type: TransactionEvent['type'];
-  occurred_at: string;
-  user_id: string;
-  transaction_id: string;
-  version: number;
-  before: StatePayload | null;
-  after: StatePayload | null;
-}
-
-/** The `outbox` table, written in the same SQLite transaction as each write, in commit order. */
+/**
+ * The `outbox` table, written in the same SQLite transaction as each write, in commit order. Its
+ * payload is the event exactly as it goes on the bus (src/events/transaction-events.ts).
+ */
 export function createEmbeddedOutbox(db: DatabaseSync): Outbox {
   const pending = db.prepare(
     'SELECT seq, payload FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?',
@@ -32,7 +19,7 @@ export function createEmbeddedOutbox(db: DatabaseSync): Outbox {
       settle(() =>
         pending.all(limit).map((row) => ({
           id: String(readInt(row, 'seq')),
-          event: toEvent(JSON.parse(readText(row, 'payload')) as EventPayload),
+          event: toEvent(readText(row, 'payload')),
         })),
       ),
     markPublished: (ids, at) =>
@@ -45,24 +32,9 @@ export function createEmbeddedOutbox(db: DatabaseSync): Outbox {
   };
 }
 
-function toEvent(p: EventPayload): TransactionEvent {
-  const state = (s: StatePayload | null): EventState | null =>
-    s === null
-      ? null
-      : {
-          amountMinor: BigInt(s.amount_minor),
-          currency: s.currency,
-          type: s.type,
-          transactionDate: new Date(s.transaction_date),
-        };
-  return {
-    eventId: p.event_id,
-    type: p.type,
-    occurredAt: new Date(p.occurred_at),
-    userId: p.user_id,
-    transactionId: p.transaction_id,
-    version: p.version,
-    before: state(p.before),
-    after: state(p.after),
-  };
+function toEvent(payload: string): TransactionEvent {
+  const parsed = parseWire(payload);
+  // written by this adapter from a valid event: a row that does not parse is corruption
+  if (!parsed.ok) throw new Error(`outbox row does not hold a valid event: ${parsed.reason}`);
+  return parsed.event;
 }

@@ -1,12 +1,8 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { DuplicateIdError } from '../ports.ts';
 import type { HistoryQuery, Storage, TransactionStore } from '../ports.ts';
-import type {
-  EventState,
-  TransactionEvent,
-  TransactionRecord,
-  TransactionWrite,
-} from '../transactions/transaction.ts';
+import { toWire } from '../events/transaction-events.ts';
+import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
 import { createEmbeddedIdempotencyStore } from './embedded-idempotency.ts';
 import { createEmbeddedReencryption } from './embedded-reencrypt.ts';
 import { createEmbeddedOutbox } from './embedded-outbox.ts';
@@ -79,7 +75,7 @@ function createTransactionStore(db: DatabaseSync): TransactionStore {
       audit.state.currency,
       audit.state.type,
     );
-    insertOutbox.run(event.eventId, event.userId, eventPayload(event));
+    insertOutbox.run(event.eventId, event.userId, toWire(event));
     insertPending.run(record.id, record.version, record.userId, record.updatedAt.getTime());
   }
 
@@ -161,27 +157,4 @@ function recordParams(record: TransactionRecord): [string, ...SQLInputValue[]] {
     record.updatedAt.getTime(),
     record.deletedAt?.getTime() ?? null,
   ];
-}
-
-/** The event as it goes on the wire: snake_case, amounts as decimal strings, dates as ISO. */
-function eventPayload(event: TransactionEvent): string {
-  const state = (s: EventState | null) =>
-    s === null
-      ? null
-      : {
-          amount_minor: s.amountMinor.toString(),
-          currency: s.currency,
-          type: s.type,
-          transaction_date: s.transactionDate.toISOString(),
-        };
-  return JSON.stringify({
-    event_id: event.eventId,
-    type: event.type,
-    occurred_at: event.occurredAt.toISOString(),
-    user_id: event.userId,
-    transaction_id: event.transactionId,
-    version: event.version,
-    before: state(event.before),
-    after: state(event.after),
-  });
 }
