@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, SignJWT } from 'jose';
 import { newTransaction, startApp, tokenFor, uniqueId, type TestApp } from '../helpers.ts';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -52,6 +54,7 @@ describe('authentication and authorization (OWASP API1/API2/API5)', () => {
       ok: 200,
     },
     { name: 'history', method: 'GET' as const, url: `/api/v1/users/${owner}/transactions`, ok: 200 },
+    { name: 'analytics', method: 'GET' as const, url: `/api/v1/users/${owner}/analytics`, ok: 200 },
   ];
 
   it('refuses missing, expired, forged, unsigned and confused tokens with 401 and a challenge', async () => {
@@ -159,6 +162,47 @@ describe('authentication and authorization (OWASP API1/API2/API5)', () => {
     }
   });
 
+  it('the audit trail answers service tokens only', async () => {
+    const url = `/api/v1/transactions/${txId}/versions`;
+    const own = await tokenFor({ sub: owner, scope: ALL });
+    const service = await tokenFor({ sub: 'auditor', scope: 'service' });
+    assert.equal((await t.app.inject({ method: 'GET', url, headers: as(own) })).statusCode, 403);
+    assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 401);
+    assert.equal((await t.app.inject({ method: 'GET', url, headers: as(service) })).statusCode, 200);
+  });
+
+  it('no write route lets a client set server fields (mass assignment, OWASP API3)', async () => {
+    for (const field of [
+      { id: 'mine' },
+      { version: 99 },
+      { created_at: '2024-01-01T00:00:00Z' },
+      { updated_at: '2024-01-01T00:00:00Z' },
+    ]) {
+      for (const [method, url, body] of [
+        ['POST', '/api/v1/transactions', newTransaction(owner, field)],
+        ['PUT', `/api/v1/transactions/${txId}`, newTransaction(owner, field)],
+        ['PATCH', `/api/v1/transactions/${txId}`, field],
+      ] as const) {
+        const res = await t.inject({ method, url, payload: body });
+        assert.equal(res.statusCode, 422, `${method} ${JSON.stringify(field)}`);
+      }
+    }
+  });
+
+  it('operator payloads in path parameters never reach a query', async () => {
+    for (const value of ['{"$gt":""}', '[$ne]=1', '$where', "' || '1'=='1"]) {
+      const encoded = encodeURIComponent(value);
+      for (const url of [
+        `/api/v1/transactions/${encoded}`,
+        `/api/v1/users/${encoded}/transactions`,
+        `/api/v1/users/${encoded}/analytics`,
+      ]) {
+        const res = await t.inject({ method: 'GET', url });
+        assert.ok([400, 404, 422].includes(res.statusCode), `${url}: ${res.statusCode}`);
+      }
+    }
+  });
+
   it('Idempotency-Keys are scoped to the client: the same key from two clients creates two transactions', async () => {
     const key = uniqueId('key');
     const a = await tokenFor({ sub: 'svc-a', scope: 'service' });
@@ -229,6 +273,45 @@ describe('AUTH_DISABLED and issuer/audience checks', () => {
       );
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('JWT_JWKS_URL: RS256 keys from a JSON Web Key Set', () => {
+  it('accepts a token signed by a published key; refuses unknown keys and HS256 signed with the public key', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k-1', alg: 'RS256', use: 'sig' };
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const t = await startApp('embedded', { JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` });
+    try {
+      const url = `/api/v1/users/${uniqueId('u')}/transactions`;
+      const now = Math.floor(Date.now() / 1000);
+      const sign = (kid: string, key: Parameters<SignJWT['sign']>[0], alg = 'RS256') =>
+        new SignJWT({ scope: 'service' })
+          .setProtectedHeader({ alg, kid })
+          .setSubject('svc')
+          .setExpirationTime(now + 600)
+          .sign(key);
+      const good = await sign('k-1', privateKey);
+      const unknownKid = await sign('k-2', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+      const confused = await sign(
+        'k-1',
+        new TextEncoder().encode(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+        'HS256',
+      );
+      const call = (token: string) =>
+        t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await call(good)).statusCode, 200);
+      assert.equal((await call(unknownKid)).statusCode, 401);
+      assert.equal((await call(confused)).statusCode, 401);
+    } finally {
+      await t.close();
+      server.close();
     }
   });
 });

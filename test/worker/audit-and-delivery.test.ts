@@ -66,6 +66,41 @@ for (const bus of ['kafka', 'embedded'] as const) {
       );
     });
 
+    it('reconciliation repairs drifted statistics, counts the repair, and analytics are right again', async () => {
+      const user = uniqueId('drift');
+      for (const amount of ['10.00', '5.50']) {
+        const res = await t.inject({
+          method: 'POST',
+          url: '/api/v1/transactions',
+          payload: newTransaction(user, { transaction_amount: amount }),
+        });
+        assert.equal(res.statusCode, 201);
+      }
+      await settled(user);
+      const wrong = {
+        count: 99,
+        currencies: { GHS: { creditCount: 99, creditTotal: 1n, debitCount: 0, debitTotal: 0n } },
+      };
+      await t.deps.storage.stats.saveDays(
+        user,
+        new Map([
+          ['2024-10-05', wrong],
+          ['2031-01-01', wrong],
+        ]),
+        new Date(),
+      );
+      assert.equal(
+        (await t.inject({ method: 'GET', url: `/api/v1/users/${user}/analytics` })).json().transaction_count,
+        198,
+      );
+      const before = t.deps.metrics.get('reconciliation_repairs_total');
+      assert.ok(t.worker);
+      assert.ok((await t.worker.reconcile()) >= 2);
+      assert.ok(t.deps.metrics.get('reconciliation_repairs_total') >= before + 2);
+      const fixed = (await t.inject({ method: 'GET', url: `/api/v1/users/${user}/analytics` })).json();
+      assert.deepEqual([fixed.transaction_count, fixed.total_credit], [2, '15.50']);
+    });
+
     it('a malformed message lands in the DLQ with its error; later events are still processed', async () => {
       const user = uniqueId('dlq');
       await t.deps.bus.publish([
