@@ -68,6 +68,14 @@ function describe(error: ErrorObject): FieldError {
         pointer: error.instancePath,
         message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
+    case 'pattern': {
+      // the schema's description says what the pattern means better than the pattern itself
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      return {
+        pointer: error.instancePath,
+        message: description ? `must be ${description}` : (error.message ?? 'is invalid'),
+      };
+    }
     case 'minLength':
       if (params.limit === 1) return { pointer: error.instancePath, message: 'must not be empty' };
       return { pointer: error.instancePath, message: error.message ?? 'is too short' };

@@ -10,7 +10,7 @@ export const UserId = Type.String({
 });
 export const TransactionId = Type.String({
   pattern: '^[A-Za-z0-9_-]{1,64}$',
-  description: 'opaque id',
+  description: 'an opaque id of 1-64 characters A-Z a-z 0-9 _ -',
   examples: ['01JDQ7X3R5T8M2K9ZP4C6V1B0N'],
 });
 
@@ -23,7 +23,10 @@ const FullName = Type.String({
 const TransactionDate = Type.String({
   minLength: 16,
   maxLength: 40,
-  description: 'ISO 8601 date-time with offset or Z, not more than 24 h in the future',
+  // the shape here (so the OpenAPI document says it); calendar validity and the 24 h bound are
+  // checked in transaction-input.ts
+  pattern: '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?([Zz]|[+-]\\d{2}:\\d{2})$',
+  description: 'an ISO 8601 date-time with offset or Z, not more than 24 h in the future',
   examples: ['2024-10-05T10:00:00Z'],
 });
 const Amount = Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Number()], {
