@@ -1,12 +1,10 @@
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import type { Outbox } from '../ports.ts';
-import type { EventState, TransactionEvent } from '../transactions/transaction.ts';
+import type { TransactionEvent } from '../transactions/transaction.ts';
 import { advanceHead } from './mongo-heads.ts';
-import { toRecord, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
+import { toEvent, toRecord, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
 import type { PendingDoc } from './mongo-stats.ts';
 import type { Guard } from './mongo-storage.ts';
-
-type StateDoc = NonNullable<VersionDoc['event']['before']>;
 
 /** A marker whose version never committed after this long is a write that died before its commit. */
 const ORPHAN_AFTER_MS = 60_000;
@@ -61,29 +59,5 @@ export function createMongoOutbox(
       }
     },
     backlog: () => guard(() => markers.countDocuments({ published: false })),
-  };
-}
-
-function toEvent(doc: VersionDoc['event']): TransactionEvent {
-  return {
-    eventId: doc.event_id,
-    type: doc.type,
-    occurredAt: doc.occurred_at,
-    userId: doc.user_id,
-    transactionId: doc.transaction_id,
-    version: doc.version,
-    before: toState(doc.before),
-    after: toState(doc.after),
-  };
-}
-
-function toState(doc: StateDoc | null): EventState | null {
-  if (doc === null) return null;
-  if (typeof doc.amount_minor !== 'bigint') throw new TypeError('amount_minor is not Int64');
-  return {
-    amountMinor: doc.amount_minor,
-    currency: doc.currency,
-    type: doc.type,
-    transactionDate: doc.transaction_date,
   };
 }

@@ -119,7 +119,7 @@ export function toRecord(doc: HeadDoc): TransactionRecord {
     userId: doc.user_id,
     fullNameSealed: doc.full_name,
     transactionDate: doc.transaction_date,
-    amountMinor: exactAmount(doc.amount_minor),
+    amountMinor: exactInt64(doc.amount_minor),
     currency: doc.currency,
     type: doc.type,
     version: doc.version,
@@ -136,12 +136,30 @@ export function toAuditEntry(doc: AuditDoc): AuditEntry {
     at: doc.at,
     actor: doc.actor,
     fullNameSealed: doc.full_name,
-    state: {
-      amountMinor: exactAmount(doc.state.amount_minor),
-      currency: doc.state.currency,
-      type: doc.state.type,
-      transactionDate: doc.state.transaction_date,
-    },
+    state: fromStateDoc(doc.state),
+  };
+}
+
+/** The event a version document carries, as the outbox hands it to the relay. */
+export function toEvent(doc: VersionDoc['event']): TransactionEvent {
+  return {
+    eventId: doc.event_id,
+    type: doc.type,
+    occurredAt: doc.occurred_at,
+    userId: doc.user_id,
+    transactionId: doc.transaction_id,
+    version: doc.version,
+    before: doc.before && fromStateDoc(doc.before),
+    after: doc.after && fromStateDoc(doc.after),
+  };
+}
+
+function fromStateDoc(doc: StateDoc): EventState {
+  return {
+    amountMinor: exactInt64(doc.amount_minor),
+    currency: doc.currency,
+    type: doc.type,
+    transactionDate: doc.transaction_date,
   };
 }
 
@@ -154,8 +172,8 @@ function toStateDoc(state: EventState): StateDoc {
   };
 }
 
-/** A double in an amount field would mean data written outside this adapter: refuse it. */
-function exactAmount(value: unknown): bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`amount_minor is stored as ${typeof value}, not Int64`);
+/** A double in a money field would mean data written outside this adapter: refuse it. */
+export function exactInt64(value: unknown): bigint {
+  if (typeof value !== 'bigint') throw new TypeError(`money stored as ${typeof value}, not Int64`);
   return value;
 }

@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { AmountRow, CurrencyTotals, DayTotals } from '../analytics/day-totals.ts';
 import type { PendingProjection, StatsStore } from '../ports.ts';
-import { versionId, type HeadDoc } from './mongo-schema.ts';
+import { exactInt64, versionId, type HeadDoc } from './mongo-schema.ts';
 import type { Guard } from './mongo-storage.ts';
 
 interface CurrencyDoc {
@@ -148,15 +148,10 @@ function fromDayDoc(doc: DayDoc): DayTotals {
   for (const [currency, t] of Object.entries(doc.c)) {
     currencies[currency] = {
       creditCount: t.cn,
-      creditTotal: int64(t.ct),
+      creditTotal: exactInt64(t.ct),
       debitCount: t.dn,
-      debitTotal: int64(t.dt),
+      debitTotal: exactInt64(t.dt),
     };
   }
   return { count: doc.n, currencies };
-}
-
-function int64(value: unknown): bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`statistics total stored as ${typeof value}, not Int64`);
-  return value;
 }
