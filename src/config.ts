@@ -1,148 +1,6 @@
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { Value } from 'typebox/value';
-
-/**
- * The one place that reads process.env. Every variable has a description that says what is
- * expected; a bad value stops the process before it listens, naming the variable.
- */
-const EnvSchema = Type.Object({
-  ROLE: Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')], {
-    default: 'all',
-    description: 'which part runs: api, worker or all',
-  }),
-  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address to listen on' }),
-  PORT: Type.Integer({
-    minimum: 0,
-    maximum: 65535,
-    default: 3000,
-    description: 'an integer TCP port 0-65535',
-  }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
-  ),
-  DATA_DIR: Type.String({
-    default: '.data',
-    minLength: 1,
-    description: 'a directory for the embedded storage and generated keys',
-  }),
-  MONGODB_URL: Type.Optional(
-    Type.String({
-      pattern: '^mongodb(\\+srv)?://[^\\s/]+(/[^\\s]*)?$',
-      description: 'a mongodb:// or mongodb+srv:// URL',
-    }),
-  ),
-  MONGODB_DATABASE: Type.String({
-    default: 'fido',
-    pattern: '^[A-Za-z0-9_-]{1,63}$',
-    description: 'a database name used when MONGODB_URL names none',
-  }),
-  REDIS_URL: Type.Optional(
-    Type.String({ pattern: '^rediss?://\\S+$', description: 'a redis:// or rediss:// URL' }),
-  ),
-  KAFKA_BROKERS: Type.Optional(
-    Type.String({
-      pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$',
-      description: 'comma-separated host:port pairs',
-    }),
-  ),
-  ENCRYPTION_KEYS: Type.Optional(
-    Type.String({
-      pattern: '^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?)*$',
-      description: 'comma-separated keyid:base64 entries of 32-byte keys, current key first',
-    }),
-  ),
-  DEFAULT_CURRENCY: Type.String({
-    default: 'GHS',
-    pattern: '^[A-Z]{3}$',
-    description: 'an ISO 4217 code used when a transaction names none',
-  }),
-  IDEMPOTENCY_TTL_HOURS: Type.Integer({
-    minimum: 24,
-    maximum: 24 * 30,
-    default: 24,
-    description: 'hours an Idempotency-Key is kept, an integer 24-720',
-  }),
-  JWT_SECRET: Type.Optional(
-    Type.String({ minLength: 32, description: 'an HS256 secret of at least 32 characters' }),
-  ),
-  JWT_JWKS_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://\\S+$',
-      description: 'an http(s) URL of a JSON Web Key Set (RS256/ES256)',
-    }),
-  ),
-  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'the expected iss claim' })),
-  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1, description: 'the expected aud claim' })),
-  JWT_CLOCK_SKEW_S: Type.Integer({
-    minimum: 0,
-    maximum: 300,
-    default: 30,
-    description: 'seconds of clock skew tolerated on exp/nbf/iat, 0-300',
-  }),
-  AUTH_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
-    default: 'false',
-    description: 'true or false; true turns authentication off (local use only)',
-  }),
-  KAFKA_PARTITIONS: Type.Integer({
-    minimum: 1,
-    maximum: 1024,
-    default: 6,
-    description: 'partitions of transactions.v1 when the service creates it, 1-1024',
-  }),
-  KAFKA_TOPIC_PREFIX: Type.String({
-    default: '',
-    pattern: '^[A-Za-z0-9._-]{0,100}$',
-    description: 'a prefix for every topic name (separates environments sharing a cluster)',
-  }),
-  WORKER_GROUP_ID: Type.String({
-    default: 'fido-workers',
-    pattern: '^[A-Za-z0-9._-]{1,100}$',
-    description: 'the consumer group of the worker role',
-  }),
-  RELAY_POLL_MS: Type.Integer({
-    minimum: 5,
-    maximum: 10_000,
-    default: 25,
-    description: 'milliseconds between outbox polls when idle, 5-10000',
-  }),
-  RECONCILE_INTERVAL_MS: Type.Integer({
-    minimum: 1_000,
-    maximum: 86_400_000,
-    default: 600_000,
-    description: 'milliseconds between reconciliation runs of the worker, 1000-86400000',
-  }),
-  ANALYTICS_WAIT_MS: Type.Integer({
-    minimum: 0,
-    maximum: 10_000,
-    default: 500,
-    description: 'milliseconds an analytics read waits for the worker before computing exactly, 0-10000',
-  }),
-  RATE_LIMIT_MAX: Type.Integer({
-    minimum: 1,
-    maximum: 1_000_000,
-    default: 1200,
-    description: 'requests one client (token client, else IP) may make to /api/v1 per window, 1-1000000',
-  }),
-  RATE_LIMIT_WINDOW_MS: Type.Integer({
-    minimum: 100,
-    maximum: 86_400_000,
-    default: 60_000,
-    description: 'milliseconds of one rate limit window, 100-86400000',
-  }),
-  CORS_ORIGINS: Type.Optional(
-    Type.String({
-      pattern: '^https?://[^\\s,/]+(,https?://[^\\s,/]+)*$',
-      description: 'comma-separated origins (scheme://host[:port]) allowed by CORS; unset: CORS off',
-    }),
-  ),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({
-    minimum: 100,
-    maximum: 120_000,
-    default: 10_000,
-    description: 'milliseconds to finish in-flight work on SIGTERM, 100-120000',
-  }),
-});
+import { EnvSchema } from './config.env.ts';
 
 type Env = Static<typeof EnvSchema>;
 
@@ -169,6 +27,7 @@ export interface Config {
     readonly reconcileIntervalMs: number;
   };
   readonly analyticsWaitMs: number;
+  readonly cache: { readonly ttlMs: number; readonly refreshAfterMs: number; readonly maxEntries: number };
   readonly auth: {
     readonly disabled: boolean;
     readonly secret: string | undefined;
@@ -201,6 +60,11 @@ export function loadConfig(env: EnvInput = process.env): Config {
   const parsed = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
   if (!Value.Check(EnvSchema, parsed))
     throw new ConfigError(describeProblems(parsed as Record<string, unknown>, raw));
+  if (parsed.CACHE_TTL_MS > 0 && parsed.CACHE_REFRESH_AFTER_MS >= parsed.CACHE_TTL_MS) {
+    throw new ConfigError([
+      `CACHE_REFRESH_AFTER_MS=${parsed.CACHE_REFRESH_AFTER_MS} is invalid: expected less than CACHE_TTL_MS (${parsed.CACHE_TTL_MS}), so hot entries are refreshed before they expire`,
+    ]);
+  }
   return toConfig(parsed);
 }
 
@@ -246,6 +110,11 @@ function toConfig(env: Env): Config {
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
     }),
     analyticsWaitMs: env.ANALYTICS_WAIT_MS,
+    cache: Object.freeze({
+      ttlMs: env.CACHE_TTL_MS,
+      refreshAfterMs: env.CACHE_REFRESH_AFTER_MS,
+      maxEntries: env.CACHE_MAX_ENTRIES,
+    }),
     auth: Object.freeze({
       disabled: env.AUTH_DISABLED === 'true',
       secret: env.JWT_SECRET,

@@ -5,8 +5,12 @@ import { openEmbeddedBus } from './adapters/embedded-bus.ts';
 import { openEmbeddedStorage } from './adapters/embedded-storage.ts';
 import { createKafkaBus } from './adapters/kafka-bus.ts';
 import { openMongoStorage } from './adapters/mongo-storage.ts';
+import { createMemoryCacheStore } from './adapters/memory-cache.ts';
 import { createMemoryRateLimitStore } from './adapters/memory-rate-limit.ts';
+import { openRedisCacheStore } from './adapters/redis-cache.ts';
+import { openRedisClient } from './adapters/redis-client.ts';
 import { openRedisRateLimitStore } from './adapters/redis-rate-limit.ts';
+import { createReadCache, type ReadCache } from './cache/read-cache.ts';
 import type { Config } from './config.ts';
 import { loadOrCreateSecret, newEncryptionKeyEntry } from './crypto/key-file.ts';
 import { createKeyring, parseKeys, type Keyring } from './crypto/keyring.ts';
@@ -15,6 +19,7 @@ import type { RateLimit } from './http/rate-limit.ts';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { EventBus, Storage } from './ports.ts';
+import { createHistoryService, type HistoryService } from './transactions/history.service.ts';
 import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
 
 /** Everything the entry points need, built once from config. */
@@ -27,7 +32,9 @@ export interface Deps {
   readonly metrics: Metrics;
   readonly clock: () => Date;
   readonly transactions: TransactionService;
+  readonly history: HistoryService;
   readonly analytics: AnalyticsService;
+  readonly cache: ReadCache;
   /** Called after every acknowledged write (the in-process outbox relay listens to publish at once). */
   readonly writeListeners: Set<() => void>;
   readonly authenticate: Authenticate | null;
@@ -52,15 +59,24 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const bus = config.kafkaBrokers
     ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}`, onError: busError })
     : await openEmbeddedBus(config.dataDir, { onError: busError });
-  // Redis (shared by every instance) when configured; it fails open, so it is never critical
-  const rateLimitStore = config.redisUrl
-    ? await openRedisRateLimitStore(config.redisUrl, logger)
-    : createMemoryRateLimitStore();
+  // Redis (one connection for the counters and the cache, shared by every instance) when
+  // configured; both uses fail open, so Redis is never critical
+  const redis = config.redisUrl
+    ? await openRedisClient(
+        config.redisUrl,
+        logger,
+        'not limiting request rates; serving reads from the store',
+      )
+    : null;
+  const rateLimitStore = redis ? openRedisRateLimitStore(redis) : createMemoryRateLimitStore();
+  const cacheStore = redis
+    ? await openRedisCacheStore(redis)
+    : createMemoryCacheStore({ maxEntries: config.cache.maxEntries });
   logger.info(
     {
       store: storage.name,
       rateLimit: rateLimitStore.name,
-      cache: 'none',
+      cache: config.cache.ttlMs === 0 ? 'off' : cacheStore.name,
       bus: bus.name,
       encryptionKeyId: keyring.currentKeyId,
     },
@@ -70,18 +86,28 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const writeListeners = new Set<() => void>();
   const authenticate = authenticator(config, logger);
   const clock = () => new Date();
+  const cache = createReadCache({
+    store: cacheStore,
+    metrics,
+    logger: logger.child({ component: 'cache' }),
+    ttlMs: config.cache.ttlMs,
+    refreshAfterMs: config.cache.refreshAfterMs,
+  });
   const transactions = createTransactionService({
     storage,
     keyring,
     clock,
     defaultCurrency: config.defaultCurrency,
     idempotencyTtlMs: config.idempotencyTtlMs,
-    onWrite: () => {
+    afterWrite: async (userId) => {
+      await cache.invalidate(userId);
       for (const listener of writeListeners) listener();
     },
   });
+  const history = createHistoryService({ store: storage.transactions, keyring, cache });
   const analytics = createAnalyticsService({
     stats: storage.stats,
+    cache,
     metrics,
     clock,
     defaultCurrency: config.defaultCurrency,
@@ -96,7 +122,9 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     metrics,
     clock,
     transactions,
+    history,
     analytics,
+    cache,
     writeListeners,
     authenticate,
     rateLimit: { store: rateLimitStore, ...config.rateLimit },
@@ -105,11 +133,16 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
       { name: 'store', critical: true, check: () => storage.ping() },
       // writes go to the outbox, so the API keeps serving while the broker is away
       { name: 'event_bus', critical: false, check: () => bus.ping() },
+      // without the cache every read is answered from the store: slower, still correct
+      { name: 'cache', critical: false, check: () => cache.check() },
     ],
     async close() {
       await bus.close();
       await storage.close();
       await rateLimitStore.close();
+      await cache.close();
+      // nothing in Redis is worth waiting for at shutdown; destroy also stops reconnecting
+      redis?.destroy();
     },
   };
 }

@@ -8,7 +8,13 @@ export type CounterName =
   | 'events_projected_total'
   | 'events_dead_lettered_total'
   | 'reconciliation_repairs_total'
-  | 'analytics_fallback_total';
+  | 'analytics_fallback_total'
+  | 'cache_hits_total'
+  | 'cache_misses_total'
+  | 'cache_coalesced_total'
+  | 'cache_bypasses_total'
+  | 'cache_errors_total'
+  | 'cache_refreshes_total';
 
 export interface Metrics {
   inc(name: CounterName, by?: number): void;

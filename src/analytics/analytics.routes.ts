@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sendJsonText } from '../http/json-text.ts';
 import { problemResponses, UserParams } from '../transactions/transactions.schemas.ts';
 import { AnalyticsQuery, AnalyticsResponse } from './analytics.schemas.ts';
 import type { AnalyticsService } from './analytics.service.ts';
@@ -19,7 +20,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ service: AnalyticsServ
         response: { 200: AnalyticsResponse, ...problemResponses(400, 404, 422) },
       },
     },
-    async (request) => service.analytics(request.params.user_id, request.query, request.principal),
+    async (request, reply) =>
+      sendJsonText(reply, await service.analytics(request.params.user_id, request.query, request.principal)),
   );
   return Promise.resolve();
 };

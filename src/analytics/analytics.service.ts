@@ -1,5 +1,6 @@
 import { actsFor, type Principal } from '../auth/principal.ts';
 import { invalidField, notFound } from '../errors.ts';
+import type { ReadCache } from '../cache/read-cache.ts';
 import type { Metrics } from '../metrics.ts';
 import type { StatsStore } from '../ports.ts';
 import { buildAnalytics } from './analytics.compute.ts';
@@ -8,6 +9,7 @@ import { totalsByDay } from './day-totals.ts';
 
 export interface AnalyticsServiceDeps {
   readonly stats: StatsStore;
+  readonly cache: ReadCache;
   readonly metrics: Metrics;
   readonly clock: () => Date;
   readonly defaultCurrency: string;
@@ -37,27 +39,33 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
   }
 
   return {
-    async analytics(userId: string, query: AnalyticsQuery, principal: Principal): Promise<AnalyticsResponse> {
+    /** The analytics JSON text, cached per (user, range) and sent as is. */
+    async analytics(userId: string, query: AnalyticsQuery, principal: Principal): Promise<string> {
       if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
       if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
         throw invalidField('/to', 'must not be before from');
       }
-      const range = {
-        userId,
-        from: query.from ?? null,
-        to: query.to ?? null,
-        defaultCurrency: deps.defaultCurrency,
-      };
-      const startedAt = clock();
-      if (await caughtUp(userId)) {
-        const stored = await stats.read(userId);
-        if (stored !== null) return buildAnalytics({ ...range, days: stored.days, asOf: startedAt });
-      }
-      // lagging worker, or a user the worker has not seen yet: the exact answer from the source
-      deps.metrics.inc('analytics_fallback_total');
-      const { rows, everHad } = await stats.liveOfUser(userId);
-      if (!everHad) throw notFound(`user ${userId} has no transactions`);
-      return buildAnalytics({ ...range, days: totalsByDay(rows), asOf: startedAt });
+      const key = `analytics:${query.from ?? ''}:${query.to ?? ''}`;
+      return deps.cache.get(userId, key, async () => JSON.stringify(await compute(userId, query)));
     },
   };
+
+  async function compute(userId: string, query: AnalyticsQuery): Promise<AnalyticsResponse> {
+    const range = {
+      userId,
+      from: query.from ?? null,
+      to: query.to ?? null,
+      defaultCurrency: deps.defaultCurrency,
+    };
+    const startedAt = clock();
+    if (await caughtUp(userId)) {
+      const stored = await stats.read(userId);
+      if (stored !== null) return buildAnalytics({ ...range, days: stored.days, asOf: startedAt });
+    }
+    // lagging worker, or a user the worker has not seen yet: the exact answer from the source
+    deps.metrics.inc('analytics_fallback_total');
+    const { rows, everHad } = await stats.liveOfUser(userId);
+    if (!everHad) throw notFound(`user ${userId} has no transactions`);
+    return buildAnalytics({ ...range, days: totalsByDay(rows), asOf: startedAt });
+  }
 }

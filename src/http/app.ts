@@ -7,6 +7,7 @@ import type { AnalyticsService } from '../analytics/analytics.service.ts';
 import { requireAuth } from '../auth/auth-hooks.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import { transactionRoutes } from '../transactions/transactions.routes.ts';
+import type { HistoryService } from '../transactions/history.service.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
 import {
   clientErrorHandler,
@@ -29,6 +30,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly health: readonly HealthCheck[];
   readonly transactions: TransactionService;
+  readonly history: HistoryService;
   readonly analytics: AnalyticsService;
   /** null when AUTH_DISABLED=true */
   readonly authenticate: Authenticate | null;
@@ -78,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       requireAuth(api, deps.authenticate);
       limitRequests(api, deps.rateLimit);
       preventCaching(api);
-      await api.register(transactionRoutes, { service: deps.transactions });
+      await api.register(transactionRoutes, { service: deps.transactions, history: deps.history });
       await api.register(analyticsRoutes, { service: deps.analytics });
     },
     { prefix: '/api/v1' },

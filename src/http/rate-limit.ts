@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS_SERVICE, type Principal } from '../auth/principal.ts';
+import { createCircuitBreaker } from '../cache/circuit-breaker.ts';
 import { AppError } from '../errors.ts';
 import type { RateLimitStore } from '../ports.ts';
 
@@ -19,19 +20,25 @@ const WARN_EVERY_MS = 5_000;
  * refused before it got that far (a missing or bad token), or any request with auth disabled,
  * counts against its IP. Counted responses carry the RateLimit-* headers (IETF
  * draft-ietf-httpapi-ratelimit-headers); over the limit the answer is 429 with Retry-After.
- * When the store cannot answer in time, the request is served unlimited (fail open).
+ * When the store cannot answer in time, the request is served unlimited (fail open), and after a
+ * few such failures a circuit breaker stops asking it for a while, so an outage of the store does
+ * not add its timeout to every request.
  */
 export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   const counted = new WeakSet<FastifyRequest>();
   const policy = `${limit.max};w=${Math.ceil(limit.windowMs / 1000)}`;
   let lastWarnAt = 0;
+  const breaker = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 500, maxCooldownMs: 5_000 });
 
   async function count(request: FastifyRequest, reply: FastifyReply, key: string): Promise<void> {
     counted.add(request);
+    if (!breaker.allow()) return;
     let hit;
     try {
       hit = await limit.store.hit(key, limit.windowMs);
+      breaker.succeeded();
     } catch (error) {
+      breaker.failed();
       if (Date.now() - lastWarnAt >= WARN_EVERY_MS) {
         lastWarnAt = Date.now();
         request.log.warn(

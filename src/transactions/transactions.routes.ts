@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { sendJsonText } from '../http/json-text.ts';
 import { SchemaValidationError } from '../http/validation.ts';
 import type { BodyInput } from './transaction-input.ts';
+import type { HistoryService } from './history.service.ts';
 import type { IfMatch, TransactionService } from './transactions.service.ts';
 import {
   CreateBody,
@@ -48,10 +50,10 @@ function sendTransaction(reply: FastifyReply, status: number, body: TransactionR
   return reply.status(status).header('etag', `"${body.version}"`).send(body);
 }
 
-export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: TransactionService }> = async (
-  app,
-  { service },
-) => {
+export const transactionRoutes: FastifyPluginAsyncTypebox<{
+  service: TransactionService;
+  history: HistoryService;
+}> = async (app, { service, history }) => {
   app.post(
     '/transactions',
     {
@@ -187,7 +189,8 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ service: Transaction
         response: { 200: HistoryResponse, ...problemResponses(400, 404, 422) },
       },
     },
-    async (request) => service.history(request.params.user_id, request.query, request.principal),
+    async (request, reply) =>
+      sendJsonText(reply, await history.history(request.params.user_id, request.query, request.principal)),
   );
   return Promise.resolve();
 };

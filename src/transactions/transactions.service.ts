@@ -1,19 +1,13 @@
 import { actsFor, type Principal } from '../auth/principal.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { AppError, invalidField, notFound, preconditionFailed } from '../errors.ts';
+import { AppError, notFound, preconditionFailed } from '../errors.ts';
 import { newEventId, newTransactionId } from '../ids/ids.ts';
 import type { Storage } from '../ports.ts';
-import { decodeCursor, encodeCursor } from './history-cursor.ts';
 import { createIdempotentCreate, type CreateResult } from './idempotent-create.ts';
 import { resolveFields, type BodyInput } from './transaction-input.ts';
 import { nameAad, openRecord, sealRecord, toResponse } from './transaction-view.ts';
 import { eventStateOf, type TransactionRecord, type TransactionWrite } from './transaction.ts';
-import {
-  DEFAULT_HISTORY_LIMIT,
-  type HistoryQuery,
-  type TransactionResponse,
-  type VersionsResponse,
-} from './transactions.schemas.ts';
+import type { TransactionResponse, VersionsResponse } from './transactions.schemas.ts';
 import { formatAmount } from '../money/amount.ts';
 
 export interface TransactionServiceDeps {
@@ -22,19 +16,17 @@ export interface TransactionServiceDeps {
   readonly clock: () => Date;
   readonly defaultCurrency: string;
   readonly idempotencyTtlMs: number;
-  readonly onWrite?: () => void;
+  /**
+   * Awaited after every committed write, before it is acknowledged: invalidates the user's cached
+   * reads (so the next read of any client sees the write) and nudges the outbox relay.
+   */
+  readonly afterWrite: (userId: string) => Promise<void>;
 }
 
 /** `If-Match` as parsed: a version, `*` (any current version), or absent. */
 export type IfMatch = number | '*' | undefined;
 
-export interface HistoryPage {
-  readonly data: TransactionResponse[];
-  readonly next_cursor: string | null;
-}
-
 const MAX_WRITE_ATTEMPTS = 5;
-const DAY_MS = 86_400_000;
 
 export type TransactionService = ReturnType<typeof createTransactionService>;
 
@@ -87,7 +79,7 @@ export function createTransactionService(deps: TransactionServiceDeps) {
       keyring,
     );
     await store.insert(changeOf(record, null, actor));
-    deps.onWrite?.();
+    await deps.afterWrite(record.userId);
     return toResponse(openRecord(record, keyring));
   }
 
@@ -106,7 +98,7 @@ export function createTransactionService(deps: TransactionServiceDeps) {
         throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${current.version}`);
       }
       if (await store.replace(current.version, changeOf(record, current, actor))) {
-        deps.onWrite?.();
+        await deps.afterWrite(record.userId);
         return record;
       }
       if (ifMatch !== undefined) {
@@ -215,29 +207,6 @@ export function createTransactionService(deps: TransactionServiceDeps) {
           transaction_currency: entry.state.currency,
         })),
       };
-    },
-
-    async history(userId: string, query: HistoryQuery, principal: Principal): Promise<HistoryPage> {
-      if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
-      const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
-      const to =
-        query.to === undefined ? undefined : new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS);
-      if (from && to && from >= to) throw invalidField('/to', 'must not be before from');
-      const scope = JSON.stringify([userId, query.from ?? null, query.to ?? null, query.type ?? null]);
-      const after = query.cursor === undefined ? undefined : decodeCursor(keyring, scope, query.cursor);
-      const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
-      const records = await store.listByUser({
-        userId,
-        from,
-        to,
-        type: query.type,
-        after,
-        limit: limit + 1,
-      });
-      const page = records.slice(0, limit);
-      const last = page.at(-1);
-      const next_cursor = records.length > limit && last ? encodeCursor(keyring, scope, last) : null;
-      return { data: page.map((r) => toResponse(openRecord(r, keyring))), next_cursor };
     },
   };
 }

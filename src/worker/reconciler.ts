@@ -18,19 +18,25 @@ export function startReconciler(deps: {
   metrics: Metrics;
   clock: () => Date;
   intervalMs: number;
+  /** Drops the cached reads of a user whose statistics were repaired (they were computed from drift). */
+  invalidate: (userId: string) => Promise<void>;
 }): { runOnce(): Promise<number>; stop(): void } {
   const { stats, logger, metrics, clock } = deps;
+
+  async function repair(userId: string): Promise<number> {
+    const changed = await reconcileUser(stats, userId, clock());
+    if (changed > 0) await deps.invalidate(userId);
+    return changed;
+  }
 
   async function runOnce(): Promise<number> {
     let repaired = 0;
     const stale = await stats.stalePending(new Date(clock().getTime() - STALE_MARKER_MS), 1000);
-    for (const userId of new Set(stale.map((m) => m.userId))) {
-      repaired += await reconcileUser(stats, userId, clock());
-    }
+    for (const userId of new Set(stale.map((m) => m.userId))) repaired += await repair(userId);
     await stats.clearPending(stale);
     for (let after: string | null = null; ;) {
       const users = await stats.userIds(after, PAGE);
-      for (const userId of users) repaired += await reconcileUser(stats, userId, clock());
+      for (const userId of users) repaired += await repair(userId);
       if (users.length < PAGE) break;
       after = users.at(-1) ?? null;
     }

@@ -11,7 +11,16 @@ const USER_CONCURRENCY = 8;
  * a replay of the whole topic recomputes the same days from the same state and changes nothing.
  * Only after the days are saved are the events' pending markers cleared (read-your-writes).
  */
-export function createStatsProjector(stats: StatsStore, clock: () => Date) {
+export function createStatsProjector(
+  stats: StatsStore,
+  clock: () => Date,
+  /**
+   * Drops the user's cached reads once their events are projected. The API already did so when it
+   * acknowledged each write; this is the durable backstop for a write whose instance could not
+   * reach the cache and then died before its retry (the event survives in the log; memory does not).
+   */
+  invalidate: (userId: string) => Promise<void>,
+) {
   async function projectUser(userId: string, events: readonly TransactionEvent[]): Promise<void> {
     const days = new Set<string>();
     for (const event of events) {
@@ -29,6 +38,7 @@ export function createStatsProjector(stats: StatsStore, clock: () => Date) {
     await stats.clearPending(
       events.map((e) => ({ userId, transactionId: e.transactionId, version: e.version })),
     );
+    await invalidate(userId);
   }
 
   return async function project(events: readonly TransactionEvent[]): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ReadCache } from '../cache/read-cache.ts';
 import type { Config } from '../config.ts';
 import { topicsFor } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
@@ -26,9 +27,11 @@ export async function startWorker(deps: {
   metrics: Metrics;
   storage: Storage;
   bus: EventBus;
+  cache: ReadCache;
   clock: () => Date;
 }): Promise<Worker> {
-  const { config, logger, metrics, storage, bus, clock } = deps;
+  const { config, logger, metrics, storage, bus, cache, clock } = deps;
+  const invalidate = (userId: string) => cache.invalidate(userId);
   const topics = topicsFor(config.events.topicPrefix);
   await bus.ensureTopics([
     { name: topics.transactions, partitions: config.events.partitions },
@@ -49,7 +52,7 @@ export async function startWorker(deps: {
     dlqTopic: topics.transactionsDlq,
     logger: logger.child({ component: 'stats-projector' }),
     metrics,
-    project: createStatsProjector(storage.stats, clock),
+    project: createStatsProjector(storage.stats, clock, invalidate),
   });
   const subscription = await bus.subscribe({
     groupId: config.events.groupId,
@@ -63,6 +66,7 @@ export async function startWorker(deps: {
     metrics,
     clock,
     intervalMs: config.events.reconcileIntervalMs,
+    invalidate,
   });
   logger.info({ group: config.events.groupId, topic: topics.transactions }, 'worker started');
   return {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createMemoryRateLimitStore } from '../../src/adapters/memory-rate-limit.ts';
+import { openRedisClient } from '../../src/adapters/redis-client.ts';
 import { openRedisRateLimitStore } from '../../src/adapters/redis-rate-limit.ts';
 import type { RateLimitStore } from '../../src/ports.ts';
 import { eventually, requireEnv, uniqueId } from '../helpers.ts';
@@ -51,6 +52,14 @@ function rateLimitStoreContract(name: string, open: () => Promise<RateLimitStore
 }
 
 rateLimitStoreContract('memory', () => Promise.resolve(createMemoryRateLimitStore()));
-rateLimitStoreContract('redis', () =>
-  openRedisRateLimitStore(requireEnv('REDIS_URL'), pino({ level: 'silent' })),
-);
+rateLimitStoreContract('redis', async () => {
+  const client = await openRedisClient(requireEnv('REDIS_URL'), pino({ level: 'silent' }), 'test');
+  const store = openRedisRateLimitStore(client);
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      client.destroy();
+    },
+  };
+});

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient, type CommandSucceededEvent } from 'mongodb';
+import { pino } from 'pino';
+import { createMemoryCacheStore } from '../../src/adapters/memory-cache.ts';
 import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
 import { createMongoStats } from '../../src/adapters/mongo-stats.ts';
 import { toHeadDoc, type HeadDoc } from '../../src/adapters/mongo-schema.ts';
 import { createAnalyticsService } from '../../src/analytics/analytics.service.ts';
 import { ANONYMOUS_SERVICE } from '../../src/auth/principal.ts';
+import { createReadCache } from '../../src/cache/read-cache.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import type { Storage } from '../../src/ports.ts';
 import type { TransactionWrite } from '../../src/transactions/transaction.ts';
@@ -84,9 +87,19 @@ describe('the cost of a steady-state analytics read (MongoDB command monitoring)
     }
     const db = client.db(database);
     const stats = await createMongoStats(db, db.collection<HeadDoc>('transactions'), (op) => op());
+    const metrics = createMetrics();
+    // the cache off: this measures the store's side of a read
+    const cache = createReadCache({
+      store: createMemoryCacheStore({ maxEntries: 1 }),
+      metrics,
+      logger: pino({ level: 'silent' }),
+      ttlMs: 0,
+      refreshAfterMs: 0,
+    });
     const service = createAnalyticsService({
       stats,
-      metrics: createMetrics(),
+      cache,
+      metrics,
       clock: () => new Date(),
       defaultCurrency: 'GHS',
       waitMs: 0,
@@ -103,7 +116,9 @@ describe('the cost of a steady-state analytics read (MongoDB command monitoring)
       client.on('commandStarted', onStart);
       client.on('commandSucceeded', onSuccess);
       try {
-        const body = await service.analytics(user, {}, ANONYMOUS_SERVICE);
+        const body = JSON.parse(await service.analytics(user, {}, ANONYMOUS_SERVICE)) as {
+          transaction_count: number;
+        };
         return { commands, documents, count: body.transaction_count };
       } finally {
         client.off('commandStarted', onStart);

@@ -162,7 +162,9 @@ for (const bus of ['kafka', 'embedded'] as const) {
         dlqTopic: topics().transactionsDlq,
         logger: t.deps.logger,
         metrics: t.deps.metrics,
-        project: createStatsProjector(t.deps.storage.stats, t.deps.clock),
+        project: createStatsProjector(t.deps.storage.stats, t.deps.clock, (user) =>
+          t.deps.cache.invalidate(user),
+        ),
       });
       const sub = await t.deps.bus.subscribe({
         groupId: uniqueId('replay'),
