@@ -1,3 +1,4 @@
+import type { Alert, RuleState } from './alerts/alert-evaluation.ts';
 import type { AmountRow, DayTotals } from './analytics/day-totals.ts';
 import type {
   AuditEntry,
@@ -120,6 +121,9 @@ export interface Storage {
   readonly reencryption: ReencryptionStore;
   readonly outbox: Outbox;
   readonly stats: StatsStore;
+  readonly alerts: AlertStore;
+  readonly scores: CreditScoreStore;
+  readonly webhooks: WebhookStore;
   /** Answers when the backing server serves a real request; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -277,4 +281,83 @@ export interface CacheStore {
   /** Answers when the backing server answers; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where alerts are kept, with the per-user rule states that make them edge-triggered. */
+export interface AlertStore {
+  /** Stores the alerts whose id is new; an id already stored is left as it is (redelivery). */
+  insert(alerts: readonly Alert[]): Promise<void>;
+  /** A user's alerts newest first (raisedAt desc, id desc), strictly after `after`, at most `limit`. */
+  listByUser(
+    userId: string,
+    after: { readonly raisedAt: Date; readonly id: string } | undefined,
+    limit: number,
+  ): Promise<Alert[]>;
+  /** How many alerts of the user were raised at or after `since`. */
+  countSince(userId: string, since: Date): Promise<number>;
+  /** The user's rule states by rule key; empty for a user never evaluated. */
+  ruleStates(userId: string): Promise<Map<string, RuleState>>;
+  /** Sets the given rule states of the user (others unchanged). One writer per user (the worker). */
+  saveRuleStates(userId: string, states: ReadonlyMap<string, RuleState>): Promise<void>;
+}
+
+/** The last credit score the worker computed for a user: what `credit_score.changed` compares to. */
+export interface StoredCreditScore {
+  readonly score: number;
+  readonly band: string;
+  readonly modelVersion: string;
+  readonly computedAt: Date;
+}
+
+export interface CreditScoreStore {
+  get(userId: string): Promise<StoredCreditScore | null>;
+  put(userId: string, score: StoredCreditScore): Promise<void>;
+}
+
+/** A subscription of another system to our events; the secret is sealed (it signs deliveries). */
+export interface WebhookSubscription {
+  readonly id: string;
+  readonly url: string;
+  /** Event types, or `transaction.*` for the three transaction events. */
+  readonly eventTypes: readonly string[];
+  readonly secretSealed: string;
+  /** The client (token) that created it; only it (or a service token) sees or deletes it. */
+  readonly owner: string;
+  readonly createdAt: Date;
+}
+
+/** One event to one subscription. `id` is deterministic (subscription, event): the Webhook-Id. */
+export interface WebhookDelivery {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** The JSON body sent, exactly (it is what the signature covers). Holds no customer name. */
+  readonly payload: string;
+  readonly state: 'pending' | 'delivered' | 'dead';
+  readonly attempts: number;
+  readonly createdAt: Date;
+  readonly nextAttemptAt: Date;
+  readonly lastAttemptAt: Date | null;
+  readonly lastError: string | null;
+  readonly deliveredAt: Date | null;
+}
+
+export interface WebhookStore {
+  create(subscription: WebhookSubscription): Promise<void>;
+  /** Subscriptions of `owner`, or of everyone when null, oldest first. */
+  list(owner: string | null): Promise<WebhookSubscription[]>;
+  get(id: string): Promise<WebhookSubscription | null>;
+  /** Removes the subscription and its pending deliveries; false when it did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Subscriptions that want `eventType` (directly or through `transaction.*`). */
+  matching(eventType: string): Promise<WebhookSubscription[]>;
+  /** Stores deliveries whose id is new; existing ids are left as they are (redelivered events). */
+  enqueue(deliveries: readonly WebhookDelivery[]): Promise<void>;
+  /** Pending deliveries due at `now`, earliest first, at most `limit`. */
+  due(now: Date, limit: number): Promise<WebhookDelivery[]>;
+  /** Records the outcome of an attempt (state, attempts, times, error). */
+  update(delivery: WebhookDelivery): Promise<void>;
+  /** A subscription's deliveries, newest first, at most `limit`. */
+  deliveries(subscriptionId: string, limit: number): Promise<WebhookDelivery[]>;
 }
