@@ -135,6 +135,12 @@ export const EnvSchema = Type.Object({
       description: 'comma-separated origins (scheme://host[:port]) allowed by CORS; unset: CORS off',
     }),
   ),
+  ALERT_RULES_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'path of the alert rules file (default: config/alert-rules.json)',
+    }),
+  ),
   CACHE_TTL_MS: Type.Integer({
     minimum: 0,
     maximum: 86_400_000,
@@ -155,6 +161,50 @@ export const EnvSchema = Type.Object({
     default: 10_000,
     description: 'entries the in-memory cache (embedded default, no REDIS_URL) holds at most, 1-10000000',
   }),
+  WEBHOOK_RETRY_FOR_MS: Type.Integer({
+    minimum: 1_000,
+    maximum: 30 * 86_400_000,
+    default: 90_000_000,
+    description:
+      'milliseconds a failing webhook delivery is retried before it is dead-lettered, 1000-2592000000 (default 25 h)',
+  }),
+  WEBHOOK_BACKOFF_BASE_MS: Type.Integer({
+    minimum: 10,
+    maximum: 3_600_000,
+    default: 1_000,
+    description: 'milliseconds before the first webhook retry, doubling each attempt, 10-3600000',
+  }),
+  WEBHOOK_BACKOFF_MAX_MS: Type.Integer({
+    minimum: 10,
+    maximum: 86_400_000,
+    default: 3_600_000,
+    description: 'longest wait between two webhook attempts in milliseconds, 10-86400000',
+  }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 5_000,
+    description: 'milliseconds a webhook receiver has to answer an attempt, 100-60000',
+  }),
+  WEBHOOK_CONCURRENCY: Type.Integer({
+    minimum: 2,
+    maximum: 1_000,
+    default: 16,
+    description: 'webhook attempts in flight at once per worker (2 at most per subscription), 2-1000',
+  }),
+  WEBHOOK_POLL_MS: Type.Integer({
+    minimum: 10,
+    maximum: 60_000,
+    default: 1_000,
+    description: 'milliseconds between polls for due webhook deliveries when idle, 10-60000',
+  }),
+  WEBHOOK_ALLOWED_HOSTS: Type.Optional(
+    Type.String({
+      pattern: '^[^\\s,]+(,[^\\s,]+)*$',
+      description:
+        'comma-separated host names webhook URLs may point to (*.example.com for subdomains); unset: any host',
+    }),
+  ),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 120_000,

@@ -27,7 +27,19 @@ export interface Config {
     readonly reconcileIntervalMs: number;
   };
   readonly analyticsWaitMs: number;
+  /** Where the worker reads its alert rules; undefined: the shipped config/alert-rules.json. */
+  readonly alertRulesFile: string | undefined;
   readonly cache: { readonly ttlMs: number; readonly refreshAfterMs: number; readonly maxEntries: number };
+  readonly webhooks: {
+    readonly retryForMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly pollMs: number;
+    /** Lower-case host names (`*.` prefix: any subdomain); null: any host. */
+    readonly allowedHosts: readonly string[] | null;
+  };
   readonly auth: {
     readonly disabled: boolean;
     readonly secret: string | undefined;
@@ -110,10 +122,23 @@ function toConfig(env: Env): Config {
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
     }),
     analyticsWaitMs: env.ANALYTICS_WAIT_MS,
+    alertRulesFile: env.ALERT_RULES_FILE,
     cache: Object.freeze({
       ttlMs: env.CACHE_TTL_MS,
       refreshAfterMs: env.CACHE_REFRESH_AFTER_MS,
       maxEntries: env.CACHE_MAX_ENTRIES,
+    }),
+    webhooks: Object.freeze({
+      retryForMs: env.WEBHOOK_RETRY_FOR_MS,
+      backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      pollMs: env.WEBHOOK_POLL_MS,
+      allowedHosts:
+        env.WEBHOOK_ALLOWED_HOSTS === undefined
+          ? null
+          : Object.freeze(env.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.toLowerCase())),
     }),
     auth: Object.freeze({
       disabled: env.AUTH_DISABLED === 'true',

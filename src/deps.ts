@@ -16,11 +16,15 @@ import { loadOrCreateSecret, newEncryptionKeyEntry } from './crypto/key-file.ts'
 import { createKeyring, parseKeys, type Keyring } from './crypto/keyring.ts';
 import type { HealthCheck } from './http/health.routes.ts';
 import type { RateLimit } from './http/rate-limit.ts';
+import { createAlertsService, type AlertsService } from './alerts/alerts.service.ts';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.ts';
+import { createUserDays } from './analytics/user-days.ts';
+import { createCreditScoreService, type CreditScoreService } from './scores/credit-score.service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { EventBus, Storage } from './ports.ts';
 import { createHistoryService, type HistoryService } from './transactions/history.service.ts';
 import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
+import { createWebhookService, type WebhookService } from './webhooks/webhooks.service.ts';
 
 /** Everything the entry points need, built once from config. */
 export interface Deps {
@@ -34,6 +38,9 @@ export interface Deps {
   readonly transactions: TransactionService;
   readonly history: HistoryService;
   readonly analytics: AnalyticsService;
+  readonly webhooks: WebhookService;
+  readonly creditScores: CreditScoreService;
+  readonly alerts: AlertsService;
   readonly cache: ReadCache;
   /** Called after every acknowledged write (the in-process outbox relay listens to publish at once). */
   readonly writeListeners: Set<() => void>;
@@ -105,13 +112,20 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     },
   });
   const history = createHistoryService({ store: storage.transactions, keyring, cache });
+  const userDays = createUserDays({ stats: storage.stats, metrics, waitMs: config.analyticsWaitMs });
   const analytics = createAnalyticsService({
-    stats: storage.stats,
+    userDays,
     cache,
-    metrics,
     clock,
     defaultCurrency: config.defaultCurrency,
-    waitMs: config.analyticsWaitMs,
+  });
+  const creditScores = createCreditScoreService({ userDays, alerts: storage.alerts, cache, clock });
+  const alerts = createAlertsService({ alerts: storage.alerts, keyring });
+  const webhooks = createWebhookService({
+    store: storage.webhooks,
+    keyring,
+    clock,
+    allowedHosts: config.webhooks.allowedHosts,
   });
   return {
     config,
@@ -124,6 +138,9 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     transactions,
     history,
     analytics,
+    webhooks,
+    creditScores,
+    alerts,
     cache,
     writeListeners,
     authenticate,

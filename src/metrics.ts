@@ -14,7 +14,11 @@ export type CounterName =
   | 'cache_coalesced_total'
   | 'cache_bypasses_total'
   | 'cache_errors_total'
-  | 'cache_refreshes_total';
+  | 'cache_refreshes_total'
+  | 'webhook_delivered_total'
+  | 'webhook_failed_attempts_total'
+  | 'webhook_dead_lettered_total'
+  | 'alerts_raised_total';
 
 export interface Metrics {
   inc(name: CounterName, by?: number): void;

@@ -354,8 +354,12 @@ export interface WebhookStore {
   matching(eventType: string): Promise<WebhookSubscription[]>;
   /** Stores deliveries whose id is new; existing ids are left as they are (redelivered events). */
   enqueue(deliveries: readonly WebhookDelivery[]): Promise<void>;
-  /** Pending deliveries due at `now`, earliest first, at most `limit`. */
-  due(now: Date, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Pending deliveries due at `now`, earliest first, at most `limit`, leaving out those of the
+   * `exclude`d subscriptions (ones whose send slots are full, so their backlog cannot crowd
+   * other subscriptions out of the page).
+   */
+  due(now: Date, limit: number, exclude?: readonly string[]): Promise<WebhookDelivery[]>;
   /** Records the outcome of an attempt (state, attempts, times, error). */
   update(delivery: WebhookDelivery): Promise<void>;
   /** A subscription's deliveries, newest first, at most `limit`. */

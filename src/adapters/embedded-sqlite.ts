@@ -86,6 +86,61 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX stats_pending_user ON stats_pending (user_id);
    CREATE INDEX stats_pending_age ON stats_pending (created_at);
    CREATE INDEX outbox_unpublished ON outbox (published_at, seq);`,
+  // Alerts (details as JSON text), the edge-trigger state of each user's rules, the last credit scores.
+  `CREATE TABLE alerts (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     rule TEXT NOT NULL,
+     rule_key TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     raised_at INTEGER NOT NULL,
+     transaction_id TEXT NOT NULL,
+     details TEXT NOT NULL,
+     rules_version TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX alerts_by_user ON alerts (user_id, raised_at DESC, id DESC);
+   CREATE TABLE alert_rule_states (
+     user_id TEXT NOT NULL,
+     rule_key TEXT NOT NULL,
+     active INTEGER NOT NULL CHECK (active IN (0, 1)),
+     crossings INTEGER NOT NULL,
+     since TEXT,
+     PRIMARY KEY (user_id, rule_key)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE credit_scores (
+     user_id TEXT PRIMARY KEY,
+     score INTEGER NOT NULL,
+     band TEXT NOT NULL,
+     model_version TEXT NOT NULL,
+     computed_at INTEGER NOT NULL
+   ) STRICT;`,
+  // Webhook subscriptions (event types as a JSON array, the secret sealed) and their deliveries.
+  `CREATE TABLE webhooks (
+     id TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     event_types TEXT NOT NULL,
+     secret_sealed TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX webhooks_by_owner ON webhooks (owner, created_at, id);
+   CREATE TABLE webhook_deliveries (
+     id TEXT PRIMARY KEY,
+     subscription_id TEXT NOT NULL,
+     event_id TEXT NOT NULL,
+     event_type TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+     attempts INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     next_attempt_at INTEGER NOT NULL,
+     last_attempt_at INTEGER,
+     last_error TEXT,
+     delivered_at INTEGER
+   ) STRICT;
+   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at, id);
+   CREATE INDEX webhook_deliveries_by_subscription
+     ON webhook_deliveries (subscription_id, created_at DESC, id DESC);`,
 ];
 
 export function openDatabase(dataDir: string): DatabaseSync {

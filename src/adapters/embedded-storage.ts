@@ -3,10 +3,12 @@ import { DuplicateIdError } from '../ports.ts';
 import type { HistoryQuery, Storage, TransactionStore } from '../ports.ts';
 import { toWire } from '../events/transaction-events.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
+import { createEmbeddedAlertStore, createEmbeddedCreditScoreStore } from './embedded-alerts.ts';
 import { createEmbeddedIdempotencyStore } from './embedded-idempotency.ts';
 import { createEmbeddedReencryption } from './embedded-reencrypt.ts';
 import { createEmbeddedOutbox } from './embedded-outbox.ts';
 import { createEmbeddedStats } from './embedded-stats.ts';
+import { createEmbeddedWebhookStore } from './embedded-webhooks.ts';
 import { inWriteTransaction, openDatabase, settle, toAuditEntry, toRecord } from './embedded-sqlite.ts';
 
 /**
@@ -24,6 +26,9 @@ export function openEmbeddedStorage(dataDir: string): Promise<Storage> {
       reencryption: createEmbeddedReencryption(db),
       outbox: createEmbeddedOutbox(db),
       stats: createEmbeddedStats(db),
+      webhooks: createEmbeddedWebhookStore(db),
+      alerts: createEmbeddedAlertStore(db),
+      scores: createEmbeddedCreditScoreStore(db),
       ping: () =>
         settle(() => {
           ping.get();

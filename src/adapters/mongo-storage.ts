@@ -4,11 +4,13 @@ import { DependencyUnavailableError } from '../errors.ts';
 import { DuplicateIdError } from '../ports.ts';
 import type { Storage, TransactionStore } from '../ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
+import { createAlertIndexes, createMongoAlertStore, createMongoCreditScoreStore } from './mongo-alerts.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { createMongoOutbox } from './mongo-outbox.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
 import { createMongoReencryption } from './mongo-reencrypt.ts';
+import { createMongoWebhookStore } from './mongo-webhooks.ts';
 import { isDuplicateKey, toAuditEntry, toRecord, toVersionDoc, versionId } from './mongo-schema.ts';
 import type { HeadDoc, VersionDoc } from './mongo-schema.ts';
 
@@ -48,6 +50,7 @@ export async function openMongoStorage(options: { url: string; database: string 
         versions.createIndex({ transaction_id: 1, version: 1 }, { name: 'by_transaction' }, undefined),
         // TTL indexes are not available everywhere, so sweepExpired deletes by this range.
         keys.createIndex({ expires_at: 1 }, { name: 'expiry' }, undefined),
+        createAlertIndexes(db),
       ]),
     );
     return {
@@ -57,6 +60,9 @@ export async function openMongoStorage(options: { url: string; database: string 
       stats: await createMongoStats(db, heads, guard),
       idempotency: createMongoIdempotencyStore(keys, guard),
       reencryption: createMongoReencryption(db, guard),
+      webhooks: await createMongoWebhookStore(db, guard),
+      alerts: createMongoAlertStore(db, guard),
+      scores: createMongoCreditScoreStore(db, guard),
       ping: async () => {
         await guard(() => db.command({ ping: 1 }));
       },

@@ -1,45 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Type, type Static } from 'typebox';
 import type { AmountRow, DayTotals } from '../analytics/day-totals.ts';
 import { formatAmount } from '../money/amount.ts';
 import type { EventState, TransactionEvent } from '../transactions/transaction.ts';
+import type { AlertDetails, AlertRule } from '../events/alert-events.ts';
 import { velocityWindow, type AlertRules, type Severity } from './alert-rules.ts';
-
-const RuleSchema = Type.Enum(['large_transaction', 'velocity', 'sustained_outflow']);
-const OptionalText = Type.Union([Type.String(), Type.Null()]);
-/** What was measured against what: amounts as decimal strings of `currency`, never personal data. */
-const DetailsSchema = Type.Object(
-  {
-    metric: Type.Enum(['amount', 'transaction_count', 'debit_total', 'net_outflow']),
-    value: Type.String(),
-    threshold: Type.String(),
-    comparison: Type.Enum(['>=', '>']),
-    currency: OptionalText,
-    window: OptionalText, // ISO 8601 duration (PT30M, P30D); null for a single transaction
-    window_end: OptionalText,
-  },
-  { additionalProperties: false },
-);
-
-/** SPEC "Events": the `alerts.v1` message and the `alert.raised` webhook body; consumers validate with it. */
-export const AlertRaisedSchema = Type.Object(
-  {
-    event_id: Type.String({ minLength: 1 }),
-    type: Type.Literal('alert.raised'),
-    occurred_at: Type.String(),
-    user_id: Type.String({ minLength: 1 }),
-    alert_id: Type.String({ minLength: 1 }),
-    rule: RuleSchema,
-    severity: Type.Enum(['low', 'medium', 'high']),
-    transaction_id: Type.String({ minLength: 1 }),
-    details: DetailsSchema,
-    rules_version: Type.String(),
-  },
-  { additionalProperties: false },
-);
-export type AlertRaised = Static<typeof AlertRaisedSchema>;
-export type AlertRule = Static<typeof RuleSchema>;
-export type AlertDetails = Static<typeof DetailsSchema>;
 
 /** The edge-trigger memory of one rule instance of one user; an absent state means never active. */
 export interface RuleState {
@@ -262,20 +226,4 @@ export function outflowFromDays(days: Iterable<DayTotals>): Map<string, Currency
     }
   }
   return flows;
-}
-
-/** One event per alert, so its event_id is the alert id: a republished alert is a duplicate receivers drop. */
-export function alertToWire(alert: Alert): AlertRaised {
-  return {
-    event_id: alert.id,
-    type: 'alert.raised',
-    occurred_at: alert.raisedAt.toISOString(),
-    user_id: alert.userId,
-    alert_id: alert.id,
-    rule: alert.rule,
-    severity: alert.severity,
-    transaction_id: alert.transactionId,
-    details: alert.details,
-    rules_version: alert.rulesVersion,
-  };
 }

@@ -1,43 +1,21 @@
 import { actsFor, type Principal } from '../auth/principal.ts';
-import { invalidField, notFound } from '../errors.ts';
 import type { ReadCache } from '../cache/read-cache.ts';
-import type { Metrics } from '../metrics.ts';
-import type { StatsStore } from '../ports.ts';
+import { invalidField, notFound } from '../errors.ts';
 import { buildAnalytics } from './analytics.compute.ts';
-import type { AnalyticsQuery, AnalyticsResponse } from './analytics.schemas.ts';
-import { totalsByDay } from './day-totals.ts';
+import type { AnalyticsQuery } from './analytics.schemas.ts';
+import type { UserDays } from './user-days.ts';
 
 export interface AnalyticsServiceDeps {
-  readonly stats: StatsStore;
+  readonly userDays: UserDays;
   readonly cache: ReadCache;
-  readonly metrics: Metrics;
   readonly clock: () => Date;
   readonly defaultCurrency: string;
-  /** How long a read waits for the worker before computing exactly from the transactions. */
-  readonly waitMs: number;
 }
-
-const POLL_MS = 10;
 
 export type AnalyticsService = ReturnType<typeof createAnalyticsService>;
 
-/**
- * Analytics from the worker's per-day statistics. Read-your-writes: when a write of this user is
- * not projected yet, wait briefly for the worker, then compute exactly from the transactions
- * themselves; never answer from statistics that miss an acknowledged write.
- */
+/** Analytics from the per-day statistics (read-your-writes: see user-days.ts), cached per range. */
 export function createAnalyticsService(deps: AnalyticsServiceDeps) {
-  const { stats, clock } = deps;
-
-  async function caughtUp(userId: string): Promise<boolean> {
-    const deadline = Date.now() + deps.waitMs;
-    while (await stats.hasPending(userId)) {
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-    return true;
-  }
-
   return {
     /** The analytics JSON text, cached per (user, range) and sent as is. */
     async analytics(userId: string, query: AnalyticsQuery, principal: Principal): Promise<string> {
@@ -46,26 +24,20 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
         throw invalidField('/to', 'must not be before from');
       }
       const key = `analytics:${query.from ?? ''}:${query.to ?? ''}`;
-      return deps.cache.get(userId, key, async () => JSON.stringify(await compute(userId, query)));
+      return deps.cache.get(userId, key, async () => {
+        const asOf = deps.clock();
+        const days = await deps.userDays(userId);
+        return JSON.stringify(
+          buildAnalytics({
+            userId,
+            from: query.from ?? null,
+            to: query.to ?? null,
+            defaultCurrency: deps.defaultCurrency,
+            days,
+            asOf,
+          }),
+        );
+      });
     },
   };
-
-  async function compute(userId: string, query: AnalyticsQuery): Promise<AnalyticsResponse> {
-    const range = {
-      userId,
-      from: query.from ?? null,
-      to: query.to ?? null,
-      defaultCurrency: deps.defaultCurrency,
-    };
-    const startedAt = clock();
-    if (await caughtUp(userId)) {
-      const stored = await stats.read(userId);
-      if (stored !== null) return buildAnalytics({ ...range, days: stored.days, asOf: startedAt });
-    }
-    // lagging worker, or a user the worker has not seen yet: the exact answer from the source
-    deps.metrics.inc('analytics_fallback_total');
-    const { rows, everHad } = await stats.liveOfUser(userId);
-    if (!everHad) throw notFound(`user ${userId} has no transactions`);
-    return buildAnalytics({ ...range, days: totalsByDay(rows), asOf: startedAt });
-  }
 }

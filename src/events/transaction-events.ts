@@ -9,6 +9,7 @@ export const topicsFor = (prefix: string) => ({
   transactions: `${prefix}transactions.v1`,
   transactionsDlq: `${prefix}transactions.v1.dlq`,
   alerts: `${prefix}alerts.v1`,
+  creditScores: `${prefix}credit-scores.v1`,
 });
 export type Topics = ReturnType<typeof topicsFor>;
 

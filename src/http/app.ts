@@ -2,11 +2,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { alertsRoutes } from '../alerts/alerts.routes.ts';
+import type { AlertsService } from '../alerts/alerts.service.ts';
 import { analyticsRoutes } from '../analytics/analytics.routes.ts';
 import type { AnalyticsService } from '../analytics/analytics.service.ts';
+import { creditScoreRoutes } from '../scores/credit-score.routes.ts';
+import type { CreditScoreService } from '../scores/credit-score.service.ts';
 import { requireAuth } from '../auth/auth-hooks.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import { transactionRoutes } from '../transactions/transactions.routes.ts';
+import { webhookRoutes } from '../webhooks/webhooks.routes.ts';
+import type { WebhookService } from '../webhooks/webhooks.service.ts';
 import type { HistoryService } from '../transactions/history.service.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
 import {
@@ -32,6 +38,9 @@ export interface AppDeps {
   readonly transactions: TransactionService;
   readonly history: HistoryService;
   readonly analytics: AnalyticsService;
+  readonly webhooks: WebhookService;
+  readonly creditScores: CreditScoreService;
+  readonly alerts: AlertsService;
   /** null when AUTH_DISABLED=true */
   readonly authenticate: Authenticate | null;
   /** Per-client request budget of the /api/v1 routes. */
@@ -82,6 +91,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       preventCaching(api);
       await api.register(transactionRoutes, { service: deps.transactions, history: deps.history });
       await api.register(analyticsRoutes, { service: deps.analytics });
+      await api.register(webhookRoutes, { service: deps.webhooks });
+      await api.register(creditScoreRoutes, { service: deps.creditScores });
+      await api.register(alertsRoutes, { service: deps.alerts });
     },
     { prefix: '/api/v1' },
   );

@@ -26,6 +26,7 @@ export function openApiDocument(): NonNullable<FastifyDynamicSwaggerOptions['ope
     tags: [
       { name: 'transactions', description: 'Create, read, update and delete transaction records' },
       { name: 'users', description: "A customer's history" },
+      { name: 'webhooks', description: 'Subscriptions of other systems to events, and their deliveries' },
       { name: 'health', description: 'Liveness and readiness' },
     ],
   };

@@ -1,18 +1,29 @@
 import type { Logger } from 'pino';
 import type { ReadCache } from '../cache/read-cache.ts';
 import type { Config } from '../config.ts';
-import { topicsFor } from '../events/transaction-events.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { toWire, topicsFor } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { EventBus, Storage, Subscription } from '../ports.ts';
+import type { ConsumedMessage, EventBus, Storage, Subscription } from '../ports.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { startReconciler } from './reconciler.ts';
+import { loadAlertRules } from '../alerts/alert-rules.ts';
 import { createStatsProjector } from './stats-projector.ts';
+import { createUserInteractions } from './user-interactions.ts';
 import { createTransactionEventsHandler } from './transaction-events.handler.ts';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
+import { createWebhookFanOut, type WebhookFanOut } from '../webhooks/webhook-fanout.ts';
 
 export interface Worker {
   readonly relay: OutboxRelay;
   readonly subscription: Subscription;
+  /** What the worker does with a batch of transactions.v1 (for replays and redelivery tests). */
+  handle(batch: readonly ConsumedMessage[]): Promise<void>;
   reconcile(): Promise<number>;
+  /** Queues webhook deliveries of events (transaction events are queued after their projection). */
+  readonly fanOut: WebhookFanOut;
+  /** Sends queued webhook deliveries in the background. */
+  readonly webhooks: WebhookDispatcher;
   /** Stops consuming (the batch in hand is finished and committed), then flushes the outbox. */
   stop(): Promise<void>;
 }
@@ -26,16 +37,21 @@ export async function startWorker(deps: {
   logger: Logger;
   metrics: Metrics;
   storage: Storage;
+  keyring: Keyring;
   bus: EventBus;
   cache: ReadCache;
   clock: () => Date;
 }): Promise<Worker> {
   const { config, logger, metrics, storage, bus, cache, clock } = deps;
   const invalidate = (userId: string) => cache.invalidate(userId);
+  const rules = loadAlertRules(config.alertRulesFile);
   const topics = topicsFor(config.events.topicPrefix);
   await bus.ensureTopics([
     { name: topics.transactions, partitions: config.events.partitions },
     { name: topics.transactionsDlq, partitions: 1 },
+    // keyed by user like transactions.v1, so one user's alerts and scores keep their order
+    { name: topics.alerts, partitions: config.events.partitions },
+    { name: topics.creditScores, partitions: config.events.partitions },
   ]);
   const relay = startOutboxRelay({
     outbox: storage.outbox,
@@ -47,12 +63,44 @@ export async function startWorker(deps: {
     batchSize: 100,
     pollMs: config.events.relayPollMs,
   });
+  const webhooks = startWebhookDispatcher({
+    store: storage.webhooks,
+    keyring: deps.keyring,
+    logger: logger.child({ component: 'webhooks' }),
+    metrics,
+    clock,
+    pollMs: config.webhooks.pollMs,
+    timeoutMs: config.webhooks.timeoutMs,
+    concurrency: config.webhooks.concurrency,
+    retryForMs: config.webhooks.retryForMs,
+    baseBackoffMs: config.webhooks.backoffBaseMs,
+    maxBackoffMs: config.webhooks.backoffMaxMs,
+  });
+  const fanOut = createWebhookFanOut(storage.webhooks, clock, webhooks.nudge);
+  const projectStats = createStatsProjector(storage.stats, clock, invalidate);
+  const react = createUserInteractions({
+    storage,
+    rules,
+    bus,
+    topics,
+    notify: (outgoing) => fanOut.enqueue(outgoing),
+    invalidate,
+    metrics,
+    logger: logger.child({ component: 'user-interactions' }),
+    clock,
+  });
   const handle = createTransactionEventsHandler({
     bus,
     dlqTopic: topics.transactionsDlq,
     logger: logger.child({ component: 'stats-projector' }),
     metrics,
-    project: createStatsProjector(storage.stats, clock, invalidate),
+    project: async (events) => {
+      await projectStats(events);
+      await fanOut.enqueue(
+        events.map((e) => ({ eventId: e.eventId, eventType: e.type, payload: toWire(e) })),
+      );
+      await react(events);
+    },
   });
   const subscription = await bus.subscribe({
     groupId: config.events.groupId,
@@ -72,10 +120,14 @@ export async function startWorker(deps: {
   return {
     relay,
     subscription,
+    handle,
+    fanOut,
+    webhooks,
     reconcile: () => reconciler.runOnce(),
     async stop() {
       reconciler.stop();
       await subscription.close();
+      await webhooks.stop();
       await relay.stop();
     },
   };

@@ -7,6 +7,7 @@ import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
 import { createMongoStats } from '../../src/adapters/mongo-stats.ts';
 import { toHeadDoc, type HeadDoc } from '../../src/adapters/mongo-schema.ts';
 import { createAnalyticsService } from '../../src/analytics/analytics.service.ts';
+import { createUserDays } from '../../src/analytics/user-days.ts';
 import { ANONYMOUS_SERVICE } from '../../src/auth/principal.ts';
 import { createReadCache } from '../../src/cache/read-cache.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -97,12 +98,10 @@ describe('the cost of a steady-state analytics read (MongoDB command monitoring)
       refreshAfterMs: 0,
     });
     const service = createAnalyticsService({
-      stats,
+      userDays: createUserDays({ stats, metrics, waitMs: 0 }),
       cache,
-      metrics,
       clock: () => new Date(),
       defaultCurrency: 'GHS',
-      waitMs: 0,
     });
 
     const measure = async (user: string) => {
