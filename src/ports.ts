@@ -88,7 +88,8 @@ export interface SealedItem {
   readonly place: { readonly collection: string; readonly id: string; readonly field: string };
   readonly subject:
     | { readonly kind: 'transaction_name'; readonly transactionId: string }
-    | { readonly kind: 'idempotent_response'; readonly scope: string; readonly key: string };
+    | { readonly kind: 'idempotent_response'; readonly scope: string; readonly key: string }
+    | { readonly kind: 'webhook_secret'; readonly subscriptionId: string };
   readonly sealed: string;
 }
 

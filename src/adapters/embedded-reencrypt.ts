@@ -33,6 +33,12 @@ const TABLES: readonly Table[] = [
       key: readText(row, 'key'),
     }),
   },
+  {
+    name: 'webhooks',
+    key: ['id'],
+    field: 'secret_sealed',
+    subject: (row) => ({ kind: 'webhook_secret', subscriptionId: readText(row, 'id') }),
+  },
 ];
 
 type KeyValue = string | number;

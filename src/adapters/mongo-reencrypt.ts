@@ -40,6 +40,12 @@ const PHASES: readonly Phase[] = [
     reads: ['scope', 'key'],
     subject: (doc) => ({ kind: 'idempotent_response', scope: text(doc, 'scope'), key: text(doc, 'key') }),
   },
+  {
+    collection: 'webhooks',
+    fields: ['secret_sealed'],
+    reads: [],
+    subject: (doc) => ({ kind: 'webhook_secret', subscriptionId: doc._id }),
+  },
 ];
 
 /** Rounds of "head behind the commit log, move it forward" before leaving it to the next writer. */

@@ -3,6 +3,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import type { ReencryptionStore, SealedItem } from '../ports.ts';
 import { responseAad } from '../transactions/idempotent-create.ts';
 import { nameAad } from '../transactions/transaction-view.ts';
+import { secretAad } from '../webhooks/webhooks.service.ts';
 
 export interface ReencryptProgress {
   readonly pass: number;
@@ -137,7 +138,12 @@ export async function reencrypt(
 }
 
 function associatedData(subject: SealedItem['subject']): string {
-  return subject.kind === 'transaction_name'
-    ? nameAad(subject.transactionId)
-    : responseAad(subject.scope, subject.key);
+  switch (subject.kind) {
+    case 'transaction_name':
+      return nameAad(subject.transactionId);
+    case 'idempotent_response':
+      return responseAad(subject.scope, subject.key);
+    case 'webhook_secret':
+      return secretAad(subject.subscriptionId);
+  }
 }

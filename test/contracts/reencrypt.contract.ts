@@ -8,10 +8,16 @@ import { aClaim, aRecord, change, creation, unique, useStorage } from './storage
 const OLD = 'v1.old.';
 const NEW = 'v1.new.';
 
-const subjectOf = (item: SealedItem): string =>
-  item.subject.kind === 'transaction_name'
-    ? `name:${item.subject.transactionId}`
-    : `response:${item.subject.scope}:${item.subject.key}`;
+const subjectOf = ({ subject }: SealedItem): string => {
+  switch (subject.kind) {
+    case 'transaction_name':
+      return `name:${subject.transactionId}`;
+    case 'idempotent_response':
+      return `response:${subject.scope}:${subject.key}`;
+    case 'webhook_secret':
+      return `webhook:${subject.subscriptionId}`;
+  }
+};
 const placeOf = (item: SealedItem): string => JSON.stringify(item.place);
 
 export async function scanAll(storage: Storage, prefix: string, limit = 1000): Promise<SealedItem[]> {
@@ -30,8 +36,17 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
   void describe(`Reencryption contract: ${name}`, () => {
     const store = useStorage(open);
 
-    /** A transaction with two versions and a completed idempotency key, all under OLD. */
+    /** A transaction with two versions, a completed idempotency key and a webhook, all under OLD. */
     async function seed() {
+      const webhook = {
+        id: unique('wh'),
+        url: 'https://hooks.example/fido',
+        eventTypes: ['alert.raised'],
+        secretSealed: `${OLD}${unique('s')}`,
+        owner: 'client-a',
+        createdAt: new Date(),
+      };
+      await store().webhooks.create(webhook);
       const v1 = aRecord({ fullNameSealed: `${OLD}${unique('a')}` });
       await store().transactions.insert(creation(v1));
       const update = change(v1, { fullNameSealed: `${OLD}${unique('b')}` });
@@ -43,20 +58,23 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
       await store().idempotency.complete(claim.scope, claim.key, 201, response);
       const inFlight = aClaim(now);
       await store().idempotency.claim(inFlight, now);
-      return { v1, v2: update.record, claim, response, inFlight };
+      return { v1, v2: update.record, claim, response, inFlight, webhook };
     }
 
     void it('finds every sealed value under another key: names of every version, the head, stored responses', async () => {
-      const { v1, v2, claim, response, inFlight } = await seed();
+      const { v1, v2, claim, response, inFlight, webhook } = await seed();
       const current = aRecord({ fullNameSealed: `${NEW}${unique('c')}` });
       await store().transactions.insert(creation(current));
       const items = await scanAll(store(), NEW);
       const pairs = new Set(items.map((i) => `${subjectOf(i)}|${i.sealed}`));
-      const mine = [...pairs].filter((p) => p.includes(v1.id) || p.includes(claim.key));
+      const mine = [...pairs].filter(
+        (p) => p.includes(v1.id) || p.includes(claim.key) || p.includes(webhook.id),
+      );
       assert.deepEqual(mine.sort(), [
         `name:${v1.id}|${v1.fullNameSealed}`,
         `name:${v1.id}|${v2.fullNameSealed}`,
         `response:${claim.scope}:${claim.key}|${response}`,
+        `webhook:${webhook.id}|${webhook.secretSealed}`,
       ]);
       assert.equal(items.filter((i) => i.sealed.startsWith(NEW)).length, 0);
       assert.equal(items.filter((i) => subjectOf(i).includes(inFlight.key)).length, 0);
@@ -73,9 +91,12 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
     });
 
     void it('replaces each value, after which reads return it and the scan no longer finds it', async () => {
-      const { v1, claim } = await seed();
+      const { v1, claim, webhook } = await seed();
       const mine = (await scanAll(store(), NEW)).filter(
-        (i) => subjectOf(i).includes(v1.id) || subjectOf(i).includes(claim.key),
+        (i) =>
+          subjectOf(i).includes(v1.id) ||
+          subjectOf(i).includes(claim.key) ||
+          subjectOf(i).includes(webhook.id),
       );
       const resealed = (i: SealedItem) => `${NEW}${i.sealed.slice(OLD.length)}`;
       for (const item of mine) assert.equal(await store().reencryption.replace(item, resealed(item)), true);
@@ -91,7 +112,10 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
       const replay = await store().idempotency.claim(aClaim(new Date(), { ...claim }), new Date());
       assert.equal(replay.kind, 'existing');
       assert.equal(replay.record.responseSealed?.startsWith(NEW), true);
-      const left = (await scanAll(store(), NEW)).filter((i) => subjectOf(i).includes(v1.id));
+      assert.equal((await store().webhooks.get(webhook.id))?.secretSealed.startsWith(NEW), true);
+      const left = (await scanAll(store(), NEW)).filter(
+        (i) => subjectOf(i).includes(v1.id) || subjectOf(i).includes(webhook.id),
+      );
       assert.deepEqual(left, []);
     });
 
