@@ -1,4 +1,12 @@
-import { dayOf, dayStart, nextDay, sameDay, totalsByDay, type DayTotals } from '../analytics/day-totals.ts';
+import {
+  dayOf,
+  dayStart,
+  nextDay,
+  sameDay,
+  totalsByDay,
+  type AmountRow,
+  type DayTotals,
+} from '../analytics/day-totals.ts';
 import type { StatsStore } from '../ports.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 
@@ -20,8 +28,13 @@ export function createStatsProjector(
    * reach the cache and then died before its retry (the event survives in the log; memory does not).
    */
   invalidate: (userId: string) => Promise<void>,
+  /**
+   * Also read this much before the first touched day, and hand the rows back: the alert rules'
+   * velocity window then needs no read of its own (one scan of the user's transactions per batch).
+   */
+  lookbackMs = 0,
 ) {
-  async function projectUser(userId: string, events: readonly TransactionEvent[]): Promise<void> {
+  async function projectUser(userId: string, events: readonly TransactionEvent[]): Promise<AmountRow[]> {
     const days = new Set<string>();
     for (const event of events) {
       for (const state of [event.before, event.after]) if (state) days.add(dayOf(state.transactionDate));
@@ -31,25 +44,33 @@ export function createStatsProjector(
     const sorted = [...days].sort();
     const first = sorted[0];
     const last = sorted.at(-1);
-    if (first === undefined || last === undefined) return;
-    const totals = totalsByDay(await stats.liveInRange(userId, dayStart(first), nextDay(last)));
+    if (first === undefined || last === undefined) return [];
+    const start = dayStart(first);
+    const rows = await stats.liveInRange(userId, new Date(start.getTime() - lookbackMs), nextDay(last));
+    const totals = totalsByDay(rows.filter((row) => row.transactionDate >= start));
     const changes = new Map<string, DayTotals | null>(sorted.map((day) => [day, totals.get(day) ?? null]));
     await stats.saveDays(userId, changes, clock());
     await stats.clearPending(
       events.map((e) => ({ userId, transactionId: e.transactionId, version: e.version })),
     );
     await invalidate(userId);
+    return rows;
   }
 
-  return async function project(events: readonly TransactionEvent[]): Promise<void> {
+  /** Projects the events; answers the rows read per user (live, dated from lookback before its first touched day). */
+  return async function project(events: readonly TransactionEvent[]): Promise<Map<string, AmountRow[]>> {
     const byUser = new Map<string, TransactionEvent[]>();
     for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
     const users = [...byUser];
+    const rowsByUser = new Map<string, AmountRow[]>();
     for (let i = 0; i < users.length; i += USER_CONCURRENCY) {
       await Promise.all(
-        users.slice(i, i + USER_CONCURRENCY).map(([userId, list]) => projectUser(userId, list)),
+        users.slice(i, i + USER_CONCURRENCY).map(async ([userId, list]) => {
+          rowsByUser.set(userId, await projectUser(userId, list));
+        }),
       );
     }
+    return rowsByUser;
   };
 }
 

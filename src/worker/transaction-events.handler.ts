@@ -15,7 +15,7 @@ export function createTransactionEventsHandler(deps: {
   dlqTopic: string;
   logger: Logger;
   metrics: Metrics;
-  project: (events: readonly TransactionEvent[]) => Promise<void>;
+  project: (events: readonly TransactionEvent[]) => Promise<unknown>;
 }) {
   return async function handle(batch: readonly ConsumedMessage[]): Promise<void> {
     const events: TransactionEvent[] = [];

@@ -10,7 +10,8 @@ import {
 import { outflowDays, velocityWindow, type AlertRules } from '../alerts/alert-rules.ts';
 import { alertToWire } from '../events/alert-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { BusMessage, EventBus, Storage, StoredStats } from '../ports.ts';
+import type { AmountRow } from '../analytics/day-totals.ts';
+import type { BusMessage, EventBus, Storage, StoredCreditScore, StoredStats } from '../ports.ts';
 import { creditScoreOf } from '../scores/credit-score.service.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 
@@ -48,21 +49,29 @@ const USER_CONCURRENCY = 8;
 export function createUserInteractions(deps: UserInteractionsDeps) {
   const { storage, rules } = deps;
 
+  /** The user's live rows covering every velocity window of `events`: the projector's, or read here. */
+  async function velocityRows(
+    userId: string,
+    events: readonly TransactionEvent[],
+    projected: readonly AmountRow[] | undefined,
+  ): Promise<readonly AmountRow[]> {
+    if (projected !== undefined) return projected;
+    const times = events.map(alertAnchor).flatMap((a) => (a === null ? [] : [a.getTime()]));
+    if (times.length === 0) return [];
+    const earliest = velocityWindow(rules, new Date(Math.min(...times))).after;
+    return storage.stats.liveInRange(userId, earliest, new Date(Math.max(...times) + 1));
+  }
+
   async function alertsFor(
     userId: string,
     events: readonly TransactionEvent[],
-    stats: StoredStats | null,
+    context: {
+      stats: StoredStats | null;
+      previous: ReadonlyMap<string, RuleState>;
+      rows: readonly AmountRow[];
+    },
   ): Promise<Alert[]> {
-    const anchors = events.map(alertAnchor).filter((a): a is Date => a !== null);
-    if (anchors.length === 0) return [];
-    const times = anchors.map((a) => a.getTime());
-    const earliest = velocityWindow(rules, new Date(Math.min(...times))).after;
-    const latest = new Date(Math.max(...times) + 1);
-    // one read per user and batch: the velocity windows of all its events, and the statistics
-    const [rows, previous] = await Promise.all([
-      storage.stats.liveInRange(userId, earliest, latest),
-      storage.alerts.ruleStates(userId),
-    ]);
+    const { stats, previous, rows } = context;
     const states = new Map<string, RuleState>(previous);
     const changed = new Map<string, RuleState>();
     const raised: Alert[] = [];
@@ -98,11 +107,15 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
     return raised;
   }
 
-  async function rescore(userId: string, lastEventId: string, stats: StoredStats | null): Promise<void> {
+  async function rescore(
+    userId: string,
+    lastEventId: string,
+    stats: StoredStats | null,
+    stored: StoredCreditScore | null,
+  ): Promise<void> {
     if (stats === null) return;
     const now = deps.clock();
     const current = await creditScoreOf(userId, stats.days, storage.alerts, now);
-    const stored = await storage.scores.get(userId);
     if (
       stored?.score === current.score &&
       stored.band === current.band &&
@@ -133,21 +146,39 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
     });
   }
 
-  async function reactTo(userId: string, events: readonly TransactionEvent[]): Promise<void> {
-    // the statistics as this batch's projection left them: both reactions measure the same state
-    const stats = await storage.stats.read(userId);
-    const raised = await alertsFor(userId, events, stats);
+  async function reactTo(
+    userId: string,
+    events: readonly TransactionEvent[],
+    projected: readonly AmountRow[] | undefined,
+  ): Promise<void> {
+    // every read up front, at once: the statistics as this batch's projection left them (both
+    // reactions measure the same state), the rule states and the last announced score
+    const [stats, previous, stored, rows] = await Promise.all([
+      storage.stats.read(userId),
+      storage.alerts.ruleStates(userId),
+      storage.scores.get(userId),
+      velocityRows(userId, events, projected),
+    ]);
+    const raised = await alertsFor(userId, events, { stats, previous, rows });
     if (raised.length > 0) await deps.invalidate(userId);
     const last = events.at(-1);
-    if (last) await rescore(userId, last.eventId, stats);
+    if (last) await rescore(userId, last.eventId, stats, stored);
   }
 
-  return async function react(events: readonly TransactionEvent[]): Promise<void> {
+  /** `rowsByUser`: what the projector read for each user (it covers the velocity windows). */
+  return async function react(
+    events: readonly TransactionEvent[],
+    rowsByUser?: ReadonlyMap<string, readonly AmountRow[]>,
+  ): Promise<void> {
     const byUser = new Map<string, TransactionEvent[]>();
     for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
     const users = [...byUser];
     for (let i = 0; i < users.length; i += USER_CONCURRENCY) {
-      await Promise.all(users.slice(i, i + USER_CONCURRENCY).map(([userId, list]) => reactTo(userId, list)));
+      await Promise.all(
+        users
+          .slice(i, i + USER_CONCURRENCY)
+          .map(([userId, list]) => reactTo(userId, list, rowsByUser?.get(userId))),
+      );
     }
   };
 }

@@ -77,7 +77,13 @@ export async function startWorker(deps: {
     maxBackoffMs: config.webhooks.backoffMaxMs,
   });
   const fanOut = createWebhookFanOut(storage.webhooks, clock, webhooks.nudge);
-  const projectStats = createStatsProjector(storage.stats, clock, invalidate);
+  // the projector reads the velocity window's lead-in too, so the alert rules need no read of their own
+  const projectStats = createStatsProjector(
+    storage.stats,
+    clock,
+    invalidate,
+    rules.velocity.windowMinutes * 60_000,
+  );
   const react = createUserInteractions({
     storage,
     rules,
@@ -95,11 +101,12 @@ export async function startWorker(deps: {
     logger: logger.child({ component: 'stats-projector' }),
     metrics,
     project: async (events) => {
-      await projectStats(events);
-      await fanOut.enqueue(
-        events.map((e) => ({ eventId: e.eventId, eventType: e.type, payload: toWire(e) })),
-      );
-      await react(events);
+      const rows = await projectStats(events);
+      // independent of each other; both complete before the batch's offsets are committed
+      await Promise.all([
+        fanOut.enqueue(events.map((e) => ({ eventId: e.eventId, eventType: e.type, payload: toWire(e) }))),
+        react(events, rows),
+      ]);
     },
   });
   const subscription = await bus.subscribe({
