@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { eventually } from '../helpers.ts';
@@ -93,3 +93,8 @@ export const figure = (scope: Locator, term: string): Locator =>
 /** The page scrolls sideways: its content is wider than the viewport. */
 export const overflowsHorizontally = (page: Page): Promise<boolean> =>
   page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+
+const CONTRAST_CHECK = readFileSync(join(import.meta.dirname, 'contrast.js'), 'utf8');
+
+/** Visible text below WCAG AA contrast against its background (see contrast.js); empty is the pass. */
+export const contrastFailures = (page: Page): Promise<string[]> => page.evaluate<string[]>(CONTRAST_CHECK);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, newTransaction, startApp, tokenFor, uniqueId, type TestApp } from '../helpers.ts';
 import {
+  contrastFailures,
   expectText,
   figure,
   launchChromium,
@@ -79,13 +80,22 @@ describe('the staff console in headless Chromium', { timeout: 240_000 }, () => {
   const shot = (name: string) => page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
 
   it('signs in with a pasted token kept in session storage only', async () => {
-    await page.goto(`${origin}/console`);
+    await page.goto(`${origin}/console`, { waitUntil: 'networkidle' });
     const tokenField = page.getByLabel('Access token');
+    await tokenField.waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), false);
+    assert.equal(await page.getByLabel('Customer ID').isVisible(), false);
+    assert.equal(
+      await page.getByLabel('Sign-in code').isVisible(),
+      false,
+      'offered on the embedded default only',
+    );
     await tokenField.fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expectText(page.locator('#token-error'), /not a JWT/);
     assert.equal(await tokenField.getAttribute('aria-invalid'), 'true');
     await shot('sign-in');
+    assert.deepEqual(await contrastFailures(page), [], 'text meets WCAG AA contrast');
 
     const token = await tokenFor({ sub: 'staff-e2e', scope: 'service' });
     await tokenField.fill(token);
@@ -212,6 +222,8 @@ describe('the staff console in headless Chromium', { timeout: 240_000 }, () => {
     );
     assert.match(String(await amount.getAttribute('aria-describedby')), /tx-transaction-amount-error/);
     await editor.screenshot({ path: join(SHOTS_DIR, 'field-error.png') });
+    // the fullest the view gets: figures, score, alerts, chart, history and an error on show
+    assert.deepEqual(await contrastFailures(page), [], 'text meets WCAG AA contrast');
 
     await amount.fill('12.34');
     await editor.getByRole('button', { name: 'Save transaction' }).click();

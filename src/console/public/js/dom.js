@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * Building DOM nodes without innerHTML: every string goes in as text, so a customer's name or any
+ * Building DOM nodes without parsing markup: every string goes in as text, so a customer's name or any
  * other field can never become markup (and the strict CSP has nothing inline to allow).
  */
 
