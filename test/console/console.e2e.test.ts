@@ -79,7 +79,7 @@ describe('the staff console in headless Chromium', { timeout: 240_000 }, () => {
   const region = (name: string) => page.getByRole('region', { name, exact: true });
   const shot = (name: string) => page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
 
-  it('signs in with a pasted token kept in session storage only', async () => {
+  it('signs in with a pasted token kept in session storage only; a refused token asks again', async () => {
     await page.goto(`${origin}/console`, { waitUntil: 'networkidle' });
     const tokenField = page.getByLabel('Access token');
     await tokenField.waitFor();
@@ -96,6 +96,15 @@ describe('the staff console in headless Chromium', { timeout: 240_000 }, () => {
     assert.equal(await tokenField.getAttribute('aria-invalid'), 'true');
     await shot('sign-in');
     assert.deepEqual(await contrastFailures(page), [], 'text meets WCAG AA contrast');
+
+    // well-formed but signed by someone else: the API refuses it and the page asks again
+    const forged = await tokenFor({ sub: 'staff-e2e', scope: 'service', secret: 'x'.repeat(40) });
+    await tokenField.fill(forged);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByLabel('Customer ID').fill(userId);
+    await page.getByLabel('Customer ID').press('Enter');
+    await expectText(page.locator('#token-error'), /refused the token \(signature invalid\)/);
+    assert.equal(await page.evaluate<number>('sessionStorage.length'), 0, 'a refused token is forgotten');
 
     const token = await tokenFor({ sub: 'staff-e2e', scope: 'service' });
     await tokenField.fill(token);
