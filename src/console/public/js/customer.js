@@ -8,6 +8,7 @@ import { api, explain, userPath } from './api.js';
 import { dailyChart, dailyTable, totalsChart } from './chart.js';
 import { byId, fill, h } from './dom.js';
 import { createEditor } from './editor.js';
+import { dailyCounts } from './daily.js';
 import { addDays, dateTime, money, utcDay } from './format.js';
 import { createHistory } from './history.js';
 import { alertList, creditScore, figures } from './panels.js';
@@ -15,10 +16,6 @@ import { alertList, creditScore, figures } from './panels.js';
 /** @typedef {import('./history.js').Transaction} Transaction */
 /** @typedef {import('./history.js').Period} Period */
 
-/** The chart reads at most this many transactions of the period (5 pages of 200). */
-const CHART_MAX_PAGES = 5;
-/** and draws at most a year of days. */
-const CHART_MAX_DAYS = 366;
 const ALERTS_PAGE = 10;
 
 /** @returns {Period} the last 30 UTC days, today included */
@@ -78,34 +75,8 @@ export function createCustomerView(announce) {
   /** @param {Promise<import('./panels.js').Analytics>} analytics */
   async function loadChart(analytics) {
     const tableOpen = panels.chart.querySelector('details')?.open ?? false;
-    /** @type {Transaction[]} */
-    const rows = [];
-    /** @type {string | undefined} */
-    let cursor;
-    let pages = 0;
-    do {
-      const page = /** @type {import('./history.js').Page} */ (
-        await api('GET', `${userPath(userId)}/transactions`, { query: { ...query(), limit: 200, cursor } })
-      );
-      rows.push(...page.data);
-      cursor = page.next_cursor ?? undefined;
-      pages += 1;
-    } while (cursor !== undefined && pages < CHART_MAX_PAGES);
-    /** @type {Map<string, { credit: number, debit: number }>} */
-    const counts = new Map();
-    for (const t of rows) {
-      const day = t.transaction_date.slice(0, 10);
-      const entry = counts.get(day) ?? { credit: 0, debit: 0 };
-      entry[t.transaction_type] += 1;
-      counts.set(day, entry);
-    }
-    const last = period.to || [utcDay(new Date()), ...counts.keys()].sort().at(-1) || utcDay(new Date());
-    let first = period.from || [...counts.keys()].sort()[0] || last;
-    if (first < addDays(last, 1 - CHART_MAX_DAYS)) first = addDays(last, 1 - CHART_MAX_DAYS);
-    chartDays = [];
-    for (let day = first; day <= last; day = addDays(day, 1)) {
-      chartDays.push({ date: day, ...(counts.get(day) ?? { credit: 0, debit: 0 }) });
-    }
+    const { days, truncated } = await dailyCounts(userId, period);
+    chartDays = days;
     const { by_currency: byCurrency } = await analytics;
     return [
       h('div', { class: 'chart', id: 'daily-chart' }, dailyChart(chartDays, chartWidth())),
@@ -115,8 +86,12 @@ export function createCustomerView(announce) {
         h('li', {}, h('span', { class: 'swatch credit' }), 'Credits'),
         h('li', {}, h('span', { class: 'swatch debit' }), 'Debits'),
       ),
-      cursor !== undefined &&
-        h('p', { class: 'meta' }, `The chart shows the latest ${rows.length} transactions of the period.`),
+      truncated &&
+        h(
+          'p',
+          { class: 'meta' },
+          `The period holds more transactions than the chart reads: it starts on ${days[0]?.date ?? ''}.`,
+        ),
       dailyTable(chartDays, tableOpen),
       byCurrency.length > 0 && totalsChart(byCurrency),
     ];
