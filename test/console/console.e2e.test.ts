@@ -252,6 +252,22 @@ describe('the staff console in headless Chromium', { timeout: 240_000 }, () => {
 
     await page.getByRole('button', { name: /^Edit credit of 12\.34 GHS/ }).click();
     const edit = region('Edit transaction');
+    // someone else changes it while the form is open: the save is refused (If-Match), the form
+    // shows the new version, and saving again works
+    const newest = (
+      await t.inject({ method: 'GET', url: `/api/v1/users/${userId}/transactions?limit=1` })
+    ).json().data[0];
+    const patch = await t.inject({
+      method: 'PATCH',
+      url: `/api/v1/transactions/${newest.id}`,
+      headers: { 'content-type': 'application/merge-patch+json', 'if-match': '"1"' },
+      payload: { transaction_amount: '15.00' },
+    });
+    assert.equal(patch.statusCode, 200, patch.body);
+    await edit.getByLabel('Amount').fill('20.00');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expectText(edit.getByRole('alert'), /^Someone changed this transaction meanwhile/);
+    assert.equal(await edit.getByLabel('Amount').inputValue(), '15.00');
     await edit.getByLabel('Amount').fill('20.00');
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await expectText(page.getByRole('status'), 'Transaction updated.');

@@ -179,9 +179,9 @@ export function createEditor({ announce, onSaved }) {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.status === 412 && editing) {
-        reset(
-          /** @type {Transaction} */ (await api('GET', `/transactions/${encodeURIComponent(editing.id)}`)),
-        );
+        const current = await api('GET', `/transactions/${encodeURIComponent(editing.id)}`).catch(() => null);
+        // deleted meanwhile: the form stays as it was, and the message says it was not saved
+        if (current !== null) reset(/** @type {Transaction} */ (current));
       }
       showProblem(error);
     } finally {
