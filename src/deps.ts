@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuthenticator, type Authenticate } from './auth/authenticator.ts';
+import { createConsoleLogin, type ConsoleLogin } from './console/console-login.ts';
 import { openEmbeddedBus } from './adapters/embedded-bus.ts';
 import { openEmbeddedStorage } from './adapters/embedded-storage.ts';
 import { createKafkaBus } from './adapters/kafka-bus.ts';
@@ -47,6 +48,7 @@ export interface Deps {
   readonly authenticate: Authenticate | null;
   readonly rateLimit: RateLimit;
   readonly corsOrigins: readonly string[];
+  readonly consoleLogin: ConsoleLogin | null;
   readonly health: readonly HealthCheck[];
   close(): Promise<void>;
 }
@@ -146,6 +148,8 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     authenticate,
     rateLimit: { store: rateLimitStore, ...config.rateLimit },
     corsOrigins: config.corsOrigins,
+    // after authenticator(): it reads the secret that step generated
+    consoleLogin: createConsoleLogin(config),
     health: [
       { name: 'store', critical: true, check: () => storage.ping() },
       // writes go to the outbox, so the API keeps serving while the broker is away

@@ -6,6 +6,8 @@ import { alertsRoutes } from '../alerts/alerts.routes.ts';
 import type { AlertsService } from '../alerts/alerts.service.ts';
 import { analyticsRoutes } from '../analytics/analytics.routes.ts';
 import type { AnalyticsService } from '../analytics/analytics.service.ts';
+import type { ConsoleLogin } from '../console/console-login.ts';
+import { consoleRoutes } from '../console/console.routes.ts';
 import { creditScoreRoutes } from '../scores/credit-score.routes.ts';
 import type { CreditScoreService } from '../scores/credit-score.service.ts';
 import { requireAuth } from '../auth/auth-hooks.ts';
@@ -47,6 +49,8 @@ export interface AppDeps {
   readonly rateLimit: RateLimit;
   /** Origins CORS allows; empty: CORS off. */
   readonly corsOrigins: readonly string[];
+  /** The console's local sign-in; null unless the service runs on its embedded default. */
+  readonly consoleLogin: ConsoleLogin | null;
 }
 
 /** SPEC: bodies over 16 KiB are refused with 413. */
@@ -84,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const routes = trackRoutes(app);
   await app.register(healthRoutes, { checks: deps.health });
+  await app.register(consoleRoutes, { login: deps.consoleLogin });
   await app.register(
     async (api) => {
       requireAuth(api, deps.authenticate);
