@@ -32,7 +32,10 @@ const START_TIMEOUT_MS = 60_000;
 const REQUEST_DEADLINE_MS = 45_000;
 
 export async function runStack(options: StackOptions): Promise<StackReport> {
-  const say = options.progress ?? (() => undefined);
+  const started = performance.now();
+  const say = (line: string) => {
+    options.progress?.(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
+  };
   const run = randomBytes(5).toString('hex');
   const jwtSecret = randomBytes(32).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'fido-stack-'));
@@ -55,7 +58,6 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
   };
   const services: ServiceProcess[] = [];
   let balancer: LoadBalancer | undefined;
-  const started = performance.now();
   try {
     say(`run ${run}: starting 2 API and 2 worker processes (database ${database})`);
     const starts = await Promise.allSettled(
@@ -134,6 +136,7 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
       partitions: options.partitions,
       mongodb: { url: options.servers.mongodbUrl, database },
       writes: options.writes,
+      say,
     });
     await lb.close();
     balancer = undefined;

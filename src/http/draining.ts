@@ -16,6 +16,7 @@ export function registerDraining(app: FastifyInstance): void {
   const state = { draining: false };
   app.addHook('preClose', (done) => {
     state.draining = true;
+    app.log.info('draining: refusing new requests, finishing those in flight');
     done();
   });
   app.addHook('onRequest', (_request, _reply, done) => {
