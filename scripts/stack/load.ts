@@ -13,6 +13,8 @@ export interface LoadOptions {
   readonly users: readonly string[];
   readonly writes: number;
   readonly concurrency: number;
+  /** No write starts after this many milliseconds (the load is bounded in count and in time). */
+  readonly maxMs: number;
   /** Called after each acknowledged write with the running count (the run kills processes here). */
   readonly onWrite?: (acknowledged: number) => void;
 }
@@ -25,6 +27,8 @@ export interface Known {
 }
 
 export interface LoadResult {
+  /** Writes started (fewer than asked when the time bound stopped the load). */
+  readonly started: number;
   readonly acknowledged: { creates: number; patches: number; deletes: number; reads: number };
   /** Every transaction created, by id, in its last acknowledged state. */
   readonly model: ReadonlyMap<string, Known>;
@@ -37,6 +41,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const model = new Map<string, Known>();
   const acknowledged = { creates: 0, patches: 0, deletes: 0, reads: 0 };
   let started = 0;
+  const deadline = Date.now() + options.maxMs;
   const wrote = () => {
     options.onWrite?.(acknowledged.creates + acknowledged.patches + acknowledged.deletes);
   };
@@ -90,7 +95,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 
   async function lane(users: readonly string[]): Promise<void> {
-    while (started < options.writes) {
+    while (started < options.writes && Date.now() < deadline) {
       const userId = users[randomInt(users.length)] ?? '';
       const live = liveOf(userId);
       const id = live[randomInt(Math.max(1, live.length))];
@@ -112,7 +117,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     options.users.filter((_, j) => j % options.concurrency === i),
   ).filter((users) => users.length > 0);
   await Promise.all(lanes.map(lane));
-  return { acknowledged, model };
+  return { started, acknowledged, model };
 }
 
 /** Expected analytics of one user from the model: count and totals of the live transactions. */

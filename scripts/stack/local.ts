@@ -1,5 +1,5 @@
 /**
- * `npm run stack:local [-- --writes N --users N --concurrency N]`: 2 API processes behind a
+ * `npm run stack:local [-- --writes N --load-seconds N --users N --concurrency N --partitions N]`: 2 API processes behind a
  * loopback load balancer and 2 worker processes in one consumer group, a bounded load through
  * the balancer, one API and one worker SIGKILLed mid-run, then the checks (scripts/stack/stack.ts).
  * Uses the servers named by MONGODB_URL, REDIS_URL and KAFKA_BROKERS, or starts the test bed
@@ -13,8 +13,9 @@ import { runStack } from './stack.ts';
 
 const { values } = parseArgs({
   options: {
-    writes: { type: 'string', default: '1000' },
-    users: { type: 'string', default: '50' },
+    writes: { type: 'string', default: '500' },
+    'load-seconds': { type: 'string', default: '120' },
+    users: { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '8' },
     partitions: { type: 'string', default: '6' },
   },
@@ -35,6 +36,7 @@ const report = await runStack({
   writes,
   users: count('users', 10_000),
   concurrency: count('concurrency', 64),
+  loadSeconds: count('load-seconds', 3600),
   partitions: count('partitions', 64),
   killAfter: Math.ceil(writes / 3),
   progress: (line) => process.stderr.write(`${line}\n`),

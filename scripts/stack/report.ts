@@ -9,7 +9,7 @@ export function formatReport(report: StackReport): string {
     `requests: sent ${requests.sent}, succeeded ${requests.succeeded}, retried ${retriedTotal}` +
       (retried.length > 0 ? ` (${retried.map(([reason, n]) => `${reason} ${n}`).join(', ')})` : '') +
       `, failed ${requests.failed.length}`,
-    `writes acknowledged (one event each): ${acknowledged.creates} creates, ${acknowledged.patches} patches, ` +
+    `writes: ${report.started} started; acknowledged (one event each): ${acknowledged.creates} creates, ${acknowledged.patches} patches, ` +
       `${acknowledged.deletes} deletes; reads ${acknowledged.reads}`,
     `kills: api-1 and worker-1 (SIGKILL) after ${report.kill.afterWrites} writes, ` +
       `${report.kill.inFlight} requests in flight on api-1 when signalled; ${report.upstreamFailures.length} cut off (502) and retried`,

@@ -21,6 +21,8 @@ export interface StackOptions {
   readonly writes: number;
   readonly users: number;
   readonly concurrency: number;
+  /** Bound on the load's duration: no write starts after it. */
+  readonly loadSeconds: number;
   readonly partitions: number;
   /** Acknowledged writes before the kills. */
   readonly killAfter: number;
@@ -111,6 +113,7 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
       users,
       writes: options.writes,
       concurrency: options.concurrency,
+      maxMs: options.loadSeconds * 1000,
       onWrite: (count) => {
         if (kill.afterWrites >= 0 || count < options.killAfter) return;
         // kill while the API has requests in flight (the case under test), unless it never has
@@ -124,7 +127,9 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
         say(`SIGKILL api-1 (${kill.inFlight} requests in flight) and worker-1 after ${count} writes`);
       },
     });
-    say(`load done: ${JSON.stringify(load.acknowledged)}; verifying`);
+    say(
+      `load done: ${load.started} writes started, acknowledged ${JSON.stringify(load.acknowledged)}; verifying`,
+    );
     const report = await verify({
       load,
       client,

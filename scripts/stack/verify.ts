@@ -15,6 +15,7 @@ export interface Check {
 export interface StackReport {
   readonly requests: ClientStats;
   readonly acknowledged: LoadResult['acknowledged'];
+  readonly started: number;
   readonly kill: { readonly afterWrites: number; readonly inFlight: number };
   readonly upstreamFailures: readonly UpstreamFailure[];
   readonly survivorPartitions: readonly string[];
@@ -144,6 +145,12 @@ export async function verify(input: {
     kill.afterWrites > 0 && kill.afterWrites < input.writes,
     `after ${kill.afterWrites} of ${input.writes} writes`,
   );
+  const { creates, patches, deletes } = load.acknowledged;
+  check(
+    'every write started was acknowledged',
+    creates + patches + deletes === load.started,
+    `${creates + patches + deletes} of ${load.started}`,
+  );
   check(
     'no request failed (every retry succeeded)',
     client.stats.failed.length === 0,
@@ -157,6 +164,7 @@ export async function verify(input: {
   return {
     requests: client.stats,
     acknowledged: load.acknowledged,
+    started: load.started,
     kill: { afterWrites: kill.afterWrites, inFlight: kill.inFlight },
     upstreamFailures: lb.failures,
     survivorPartitions,

@@ -19,23 +19,23 @@ describe('scale-out on one machine (2 APIs behind a balancer, 2 workers, Kafka, 
           redisUrl: requireEnv('REDIS_URL'),
           kafkaBrokers: requireEnv('KAFKA_BROKERS'),
         },
-        writes: 300,
-        users: 30,
+        writes: 200,
+        users: 20,
         concurrency: 8,
+        loadSeconds: 60,
         partitions: 4,
-        killAfter: 100,
+        killAfter: 60,
         progress: (line) => {
           t.diagnostic(line);
         },
       });
       t.diagnostic(formatReport(report));
       for (const check of report.checks) assert.ok(check.ok, `${check.name}: ${check.detail}`);
-      const { creates, patches, deletes } = report.acknowledged;
-      assert.equal(creates + patches + deletes, 300, 'every write was acknowledged in the end');
+      assert.ok(report.started > 60, `the load went on after the kills (${report.started} writes)`);
       assert.equal(report.survivorPartitions.length, 4);
       assert.equal(report.statistics.reconcileDifferences, 0);
       assert.deepEqual(report.statistics.analyticsMismatches, []);
-      assert.equal(report.checks.length, 8);
+      assert.equal(report.checks.length, 9);
       assert.ok(report.ok);
     },
   );
