@@ -13,7 +13,7 @@ export function formatReport(report: StackReport): string {
       `${acknowledged.deletes} deletes; reads ${acknowledged.reads}`,
     `kills: api-1 and worker-1 (SIGKILL) after ${report.kill.afterWrites} writes, ` +
       `${report.kill.inFlight} requests in flight on api-1 when signalled; ${report.upstreamFailures.length} cut off (502) and retried`,
-    `surviving worker-2 owns ${report.survivorPartitions.length} partitions: ${report.survivorPartitions.join(' ')}`,
+    `surviving worker-2 owns ${report.survivorPartitions.length} partitions: ${partitionList(report.survivorPartitions)}`,
     `statistics: ${statistics.users} users, ${statistics.reconcileDifferences} days differ from a recomputation, ` +
       `${statistics.analyticsMismatches.length} analytics answers differ from the client's model`,
     ...report.checks.map(
@@ -22,4 +22,15 @@ export function formatReport(report: StackReport): string {
     `${report.ok ? 'OK' : 'FAILED'} in ${(report.durationMs / 1000).toFixed(1)} s`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `prefix.transactions.v1:0`, `…:1` as `transactions.v1 [0 1]` (the run's topic prefix left out). */
+export function partitionList(partitions: readonly string[]): string {
+  const byTopic = new Map<string, string[]>();
+  for (const p of partitions) {
+    const at = p.lastIndexOf(':');
+    const topic = p.slice(0, at).replace(/^stack-[0-9a-f]+\./, '');
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), p.slice(at + 1)]);
+  }
+  return [...byTopic].map(([topic, list]) => `${topic} [${list.join(' ')}]`).join(', ');
 }

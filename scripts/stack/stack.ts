@@ -6,6 +6,7 @@ import { SignJWT } from 'jose';
 import { createClient } from './client.ts';
 import { startLoadBalancer, type LoadBalancer } from './load-balancer.ts';
 import { runLoad } from './load.ts';
+import { partitionList } from './report.ts';
 import { startService, type Exit, type ServiceProcess } from './processes.ts';
 import { assigned, poll, verify, type StackReport } from './verify.ts';
 
@@ -89,7 +90,7 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
       'both workers own partitions',
     );
     say(
-      `balancer ${lb.url} -> ${backends.join(', ')}; partitions: worker-1 ${assigned(worker1.service).join(' ')}, worker-2 ${assigned(worker2.service).join(' ')}`,
+      `balancer ${lb.url} -> ${backends.join(', ')}; partitions: worker-1 ${partitionList(assigned(worker1.service))}, worker-2 ${partitionList(assigned(worker2.service))}`,
     );
 
     const token = await new SignJWT({ scope: 'service' })
