@@ -9,8 +9,8 @@ export interface ShutdownStep {
  * On SIGTERM or SIGINT, runs the steps in order (each one after the previous settled, so the
  * HTTP side drains before the worker stops and clients close last), then exits: 0 when every step
  * succeeded, 1 when one failed (the later steps still run: a failed drain must not leave
- * connections open) or when the whole sequence outlived `timeoutMs`. A second signal changes
- * nothing; the deadline is what bounds the stop.
+ * connections open) or when the whole sequence outlived `timeoutMs`. A second signal of the
+ * same kind gets its default action (a second Ctrl-C ends the process at once).
  */
 export function stopOnSignals(options: {
   readonly logger: Logger;
