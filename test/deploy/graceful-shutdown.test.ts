@@ -58,7 +58,12 @@ describe('graceful shutdown on SIGTERM (role all: MongoDB protocol, Kafka, Redis
       const users = Array.from({ length: LANES * 2 }, () => uniqueId('grace'));
       const first = await start('all-1');
       const load = startWriteLoad({ url: first.url, token, users, lanes: LANES });
-      await load.reached(SIGTERM_AFTER);
+      await Promise.race([
+        load.reached(SIGTERM_AFTER),
+        first.service.exited.then(() => {
+          throw new Error(`the instance died under load\n${first.service.tail()}`);
+        }),
+      ]);
       // a request whose headers are still arriving when the shutdown begins: it must be refused
       const late = await startLateRequest(first.url, token);
       load.signalled();
