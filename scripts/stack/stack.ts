@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { MongoClient } from 'mongodb';
 import { createClient } from './client.ts';
 import { startLoadBalancer, type LoadBalancer } from './load-balancer.ts';
 import { runLoad } from './load.ts';
@@ -153,11 +154,24 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
       ok: Object.values(exits).every((e) => e.code === 0),
       detail: JSON.stringify(exits),
     });
-    return { ...report, ok: report.checks.every((c) => c.ok), durationMs: performance.now() - started };
+    const ok = report.checks.every((c) => c.ok);
+    // a failed run keeps its data for a look; the topics stay (deleting them needs an admin client)
+    if (ok) await dropDatabase(options.servers.mongodbUrl, database);
+    else say(`database ${database} kept for inspection`);
+    return { ...report, ok, durationMs: performance.now() - started };
   } finally {
     await balancer?.close();
     for (const s of services) s.kill('SIGKILL');
     await Promise.all(services.map((s) => s.exited));
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function dropDatabase(url: string, database: string): Promise<void> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
   }
 }
