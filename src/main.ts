@@ -3,6 +3,7 @@ import { loadConfigOrExit } from './config.ts';
 import { buildDeps } from './deps.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './logger.ts';
+import { stopOnSignals } from './shutdown.ts';
 import { startWorker } from './worker/worker.ts';
 
 /** Entry point: validates config, builds dependencies, runs the role, stops cleanly on signals. */
@@ -13,34 +14,25 @@ async function main(): Promise<void> {
   const worker = config.role === 'api' ? null : await startWorker(deps);
   if (worker) deps.writeListeners.add(worker.relay.nudge);
   const app = config.role === 'worker' ? null : await buildApp(deps);
-  if (app) {
-    await app.listen({ host: config.host, port: config.port });
-  }
-  logger.info({ role: config.role }, 'started');
+  // with PORT=0 the address says which port was taken (process supervisors and tests read it)
+  const address = app ? await app.listen({ host: config.host, port: config.port }) : null;
+  logger.info({ role: config.role, address }, 'started');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    force.unref();
-    void (async () => {
-      await app?.close(); // stops accepting, finishes in-flight requests
-      await worker?.stop(); // commits the batch in hand, flushes the outbox
-      await deps.close();
-      logger.info('stopped');
-      process.exit(0);
-    })();
-  };
-  process.once('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.once('SIGINT', () => {
-    stop('SIGINT');
+  stopOnSignals({
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    steps: [
+      // refuses new requests (503) and waits for the in-flight ones
+      {
+        name: 'http',
+        run: async () => {
+          await app?.close();
+        },
+      },
+      // finishes and commits the batch in hand, stops webhook sends, flushes the outbox
+      { name: 'worker', run: async () => worker?.stop() },
+      { name: 'clients', run: () => deps.close() },
+    ],
   });
 }
 

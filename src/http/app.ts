@@ -27,6 +27,7 @@ import {
   requestIdFor,
 } from './hardening.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
+import { registerDraining } from './draining.ts';
 import { registerJsonBodies } from './json-body.ts';
 import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
@@ -70,13 +71,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    return503OnClosing: true,
+    // src/http/draining.ts refuses requests that arrive while closing, as problem+json
+    return503OnClosing: false,
+    // close() also ends keep-alive connections that are idle (the default on Node 24; stated
+    // here because graceful shutdown depends on it)
+    forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
   });
 
   app.setValidatorCompiler(validatorCompiler);
   registerJsonBodies(app);
   registerProblemHandlers(app);
+  registerDraining(app);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

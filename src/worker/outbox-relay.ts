@@ -6,7 +6,7 @@ import type { EventBus, Outbox } from '../ports.ts';
 export interface OutboxRelay {
   /** Wakes the relay now (a write just happened in this process). */
   readonly nudge: () => void;
-  /** Stops after publishing what is pending now (bounded by the caller's shutdown timeout). */
+  /** Stops after publishing everything pending now (bounded by the caller's shutdown timeout). */
   stop(): Promise<void>;
 }
 
@@ -88,9 +88,14 @@ export function startOutboxRelay(options: Options): OutboxRelay {
       state.running = false;
       wake?.();
       await loop;
-      await relayOnce().catch((error: unknown) => {
+      // drains the backlog, not just one batch: events recorded by the last requests of this
+      // instance are published now rather than by whichever worker polls next
+      try {
+        let published = options.batchSize;
+        while (published === options.batchSize) published = await relayOnce();
+      } catch (error) {
         logger.warn({ err: error }, 'outbox relay: final flush failed; events stay in the outbox');
-      });
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import { toWire, topicsFor } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ConsumedMessage, EventBus, Storage, Subscription } from '../ports.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+import { logAssignments } from './assignment-log.ts';
 import { startReconciler } from './reconciler.ts';
 import { loadAlertRules } from '../alerts/alert-rules.ts';
 import { createStatsProjector } from './stats-projector.ts';
@@ -24,7 +25,10 @@ export interface Worker {
   readonly fanOut: WebhookFanOut;
   /** Sends queued webhook deliveries in the background. */
   readonly webhooks: WebhookDispatcher;
-  /** Stops consuming (the batch in hand is finished and committed), then flushes the outbox. */
+  /**
+   * Stops consuming (the batch in hand is finished and committed), stops webhook sends (attempts
+   * in flight stay pending), then publishes the whole outbox backlog.
+   */
   stop(): Promise<void>;
 }
 
@@ -123,6 +127,7 @@ export async function startWorker(deps: {
     intervalMs: config.events.reconcileIntervalMs,
     invalidate,
   });
+  const assignmentLog = logAssignments(subscription, logger.child({ component: 'consumer' }));
   logger.info({ group: config.events.groupId, topic: topics.transactions }, 'worker started');
   return {
     relay,
@@ -133,6 +138,7 @@ export async function startWorker(deps: {
     reconcile: () => reconciler.runOnce(),
     async stop() {
       reconciler.stop();
+      assignmentLog.stop();
       await subscription.close();
       await webhooks.stop();
       await relay.stop();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawnService, type ServiceProcess } from '../../scripts/stack/processes.ts';
 import { reconcileUser } from '../../src/worker/stats-projector.ts';
 import {
   eventually,
@@ -101,20 +102,16 @@ describe('faults (MongoDB-protocol store, Kafka)', { timeout: 600_000 }, () => {
     after(async () => {
       await t.close();
     });
-    const startWorkerProcess = (): ChildProcess =>
-      spawn(process.execPath, [join(ROOT, 'src', 'main.ts')], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          ROLE: 'worker',
-          LOG_LEVEL: 'warn',
-          MONGODB_URL: requireEnv('MONGODB_URL'),
-          KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-          ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
-          JWT_SECRET: TEST_JWT_SECRET,
-          KAFKA_PARTITIONS: '3',
-          ...env,
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
+    const startWorkerProcess = (): ServiceProcess =>
+      spawnService('worker', {
+        ROLE: 'worker',
+        LOG_LEVEL: 'warn',
+        MONGODB_URL: requireEnv('MONGODB_URL'),
+        KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+        ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+        JWT_SECRET: TEST_JWT_SECRET,
+        KAFKA_PARTITIONS: '3',
+        ...env,
       });
 
     it('does not double count', async () => {
@@ -123,17 +120,15 @@ describe('faults (MongoDB-protocol store, Kafka)', { timeout: 600_000 }, () => {
       const pendingCount = async () =>
         (await t.deps.storage.stats.stalePending(new Date(Date.now() + 3_600_000), 10_000)).length;
       const first = startWorkerProcess();
-      const exited = new Promise((resolve) => first.once('exit', resolve));
       await eventually(async () => ((await pendingCount()) < 600 ? true : undefined), 60_000, 20);
       first.kill('SIGKILL');
-      await exited;
+      await first.exited;
       const left = await pendingCount();
       const second = startWorkerProcess();
       try {
         await assertExact(t, users);
       } finally {
-        second.kill('SIGTERM');
-        await new Promise((resolve) => second.once('exit', resolve));
+        await second.stop();
       }
       assert.ok(left < 600, `killed after projecting ${600 - left} of 600`);
     });

@@ -1,0 +1,182 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { reconcileUser } from '../../src/worker/stats-projector.ts';
+import type { Client, ClientStats } from './client.ts';
+import type { LoadBalancer, UpstreamFailure } from './load-balancer.ts';
+import { expectedStats, type LoadResult } from './load.ts';
+import type { ServiceProcess } from './processes.ts';
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface StackReport {
+  readonly requests: ClientStats;
+  readonly acknowledged: LoadResult['acknowledged'];
+  readonly started: number;
+  readonly kill: { readonly afterWrites: number; readonly inFlight: number };
+  readonly upstreamFailures: readonly UpstreamFailure[];
+  readonly survivorPartitions: readonly string[];
+  readonly statistics: { users: number; reconcileDifferences: number; analyticsMismatches: string[] };
+  readonly checks: Check[];
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
+const SETTLE_TIMEOUT_MS = 60_000;
+
+/** Polls until `check` holds, or throws naming what did not happen (no fixed sleeps). */
+export async function poll(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The partitions a worker process owns now, from its latest 'partitions assigned' log line. */
+export function assigned(service: ServiceProcess, since = 0): string[] {
+  const line = service.logs.findLast(
+    (l) => l.msg === 'partitions assigned' && Date.parse(String(l.time)) >= since,
+  );
+  return Array.isArray(line?.partitions) ? line.partitions.map(String) : [];
+}
+
+/**
+ * After the load: the surviving worker owns every partition, every event is processed (outbox
+ * empty, no pending markers), the stored statistics equal a recomputation from the stored
+ * transactions, the analytics served equal the client's model of its acknowledged writes, and
+ * no request failed except those in flight on the killed API (retried).
+ */
+export async function verify(input: {
+  load: LoadResult;
+  client: Client;
+  lb: LoadBalancer;
+  users: readonly string[];
+  kill: { at: number; wallTime: number; afterWrites: number; inFlight: number };
+  victimApi: string;
+  survivor: ServiceProcess;
+  partitions: number;
+  mongodb: { url: string; database: string };
+  writes: number;
+  say: (line: string) => void;
+}): Promise<Omit<StackReport, 'ok' | 'durationMs'>> {
+  const { load, client, lb, users, kill } = input;
+  const checks: Check[] = [];
+  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+
+  const taken = await poll(
+    () => assigned(input.survivor, kill.wallTime).length === input.partitions,
+    SETTLE_TIMEOUT_MS,
+    'the surviving worker owns every partition',
+  ).then(
+    () => true,
+    () => false,
+  );
+  const survivorPartitions = assigned(input.survivor);
+  input.say(`worker-2 owns ${survivorPartitions.length} of ${input.partitions} partitions`);
+  check(
+    'the surviving worker took over every partition',
+    taken,
+    `${survivorPartitions.length}/${input.partitions}: ${survivorPartitions.join(' ')}`,
+  );
+
+  const storage = await openMongoStorage(input.mongodb);
+  let reconcileDifferences = 0;
+  try {
+    const settled = await poll(
+      async () => {
+        if ((await storage.outbox.backlog()) > 0) return false;
+        for (const user of users) if (await storage.stats.hasPending(user)) return false;
+        return true;
+      },
+      SETTLE_TIMEOUT_MS,
+      'every event processed',
+    ).then(
+      () => true,
+      () => false,
+    );
+    check('every event was processed (outbox empty, no pending markers)', settled, '');
+    input.say('every event processed; recomputing statistics');
+    for (const differences of await inChunks(users, (user) => reconcileUser(storage.stats, user, new Date())))
+      reconcileDifferences += differences;
+  } finally {
+    await storage.close();
+  }
+  check(
+    'stored statistics equal a recomputation from the stored transactions',
+    reconcileDifferences === 0,
+    `${reconcileDifferences} days differed`,
+  );
+
+  input.say('reading analytics through the balancer');
+  const analyticsMismatches: string[] = [];
+  await inChunks(users, async (user) => {
+    const everCreated = [...load.model.values()].some((t) => t.userId === user);
+    const answer = await client.send('GET', `/api/v1/users/${user}/analytics`, { ok: [200, 404] });
+    const body = answer?.body as Record<string, unknown> | undefined;
+    if (!everCreated) {
+      if (answer?.status !== 404) analyticsMismatches.push(`${user}: expected 404, got ${answer?.status}`);
+      return;
+    }
+    const expected = expectedStats(load.model, user);
+    const served = {
+      transaction_count: body?.transaction_count,
+      total_credit: body?.total_credit,
+      total_debit: body?.total_debit,
+    };
+    if (JSON.stringify(served) !== JSON.stringify(expected)) {
+      analyticsMismatches.push(
+        `${user}: served ${JSON.stringify(served)}, expected ${JSON.stringify(expected)}`,
+      );
+    }
+  });
+  check(
+    'analytics served equal a recomputation from the acknowledged writes',
+    analyticsMismatches.length === 0,
+    analyticsMismatches.slice(0, 5).join('; '),
+  );
+
+  const stray = lb.failures.filter((f) => f.backend !== input.victimApi || f.startedAt > kill.at);
+  check(
+    'the kills happened mid-run',
+    kill.afterWrites > 0 && kill.afterWrites < input.writes,
+    `after ${kill.afterWrites} of ${input.writes} writes`,
+  );
+  const { creates, patches, deletes } = load.acknowledged;
+  check(
+    'every write started was acknowledged',
+    creates + patches + deletes === load.started,
+    `${creates + patches + deletes} of ${load.started}`,
+  );
+  check(
+    'no request failed (every retry succeeded)',
+    client.stats.failed.length === 0,
+    JSON.stringify(client.stats.failed.slice(0, 5)),
+  );
+  check(
+    'requests cut off (502) were only those in flight on the killed API at the kill',
+    stray.length === 0 && (client.stats.retried.upstream_failed_502 ?? 0) === lb.failures.length,
+    `${lb.failures.length} cut off, ${stray.length} elsewhere or later`,
+  );
+  return {
+    requests: client.stats,
+    acknowledged: load.acknowledged,
+    started: load.started,
+    kill: { afterWrites: kill.afterWrites, inFlight: kill.inFlight },
+    upstreamFailures: lb.failures,
+    survivorPartitions,
+    statistics: { users: users.length, reconcileDifferences, analyticsMismatches },
+    checks,
+  };
+}
+
+/** `work` for every item, a few at a time (the servers are shared with the rest of the machine). */
+async function inChunks<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += 6)
+    results.push(...(await Promise.all(items.slice(i, i + 6).map(work))));
+  return results;
+}
