@@ -16,6 +16,12 @@ export const EnvSchema = Type.Object({
     default: 3000,
     description: 'an integer TCP port 0-65535',
   }),
+  METRICS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 9464,
+    description: 'an integer TCP port 0-65535 where the worker role serves health and metrics',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { loadConfigOrExit } from './config.ts';
 import { buildDeps } from './deps.ts';
 import { buildApp } from './http/app.ts';
+import { buildOpsApp } from './http/ops-app.ts';
 import { loggerOptions } from './logger.ts';
 import { startWorker } from './worker/worker.ts';
 
@@ -12,10 +13,9 @@ async function main(): Promise<void> {
   const deps = await buildDeps(config, logger);
   const worker = config.role === 'api' ? null : await startWorker(deps);
   if (worker) deps.writeListeners.add(worker.relay.nudge);
-  const app = config.role === 'worker' ? null : await buildApp(deps);
-  if (app) {
-    await app.listen({ host: config.host, port: config.port });
-  }
+  // a worker serves only health and metrics, on its own port so it can share a host with an API
+  const app = config.role === 'worker' ? await buildOpsApp(deps) : await buildApp(deps);
+  await app.listen({ host: config.host, port: config.role === 'worker' ? config.metricsPort : config.port });
   logger.info({ role: config.role }, 'started');
 
   let stopping = false;
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     void (async () => {
-      await app?.close(); // stops accepting, finishes in-flight requests
+      await app.close(); // stops accepting, finishes in-flight requests
       await worker?.stop(); // commits the batch in hand, flushes the outbox
       await deps.close();
       logger.info('stopped');

@@ -14,6 +14,7 @@ import { transactionRoutes } from '../transactions/transactions.routes.ts';
 import { webhookRoutes } from '../webhooks/webhooks.routes.ts';
 import type { WebhookService } from '../webhooks/webhooks.service.ts';
 import type { HistoryService } from '../transactions/history.service.ts';
+import type { Metrics } from '../metrics.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
 import {
   clientErrorHandler,
@@ -25,6 +26,7 @@ import {
   requestIdFor,
 } from './hardening.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
+import { registerMetrics } from './metrics.routes.ts';
 import { registerJsonBodies } from './json-body.ts';
 import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
@@ -35,6 +37,7 @@ import { validatorCompiler } from './validation.ts';
 export interface AppDeps {
   readonly logger: Logger;
   readonly health: readonly HealthCheck[];
+  readonly metrics: Metrics;
   readonly transactions: TransactionService;
   readonly history: HistoryService;
   readonly analytics: AnalyticsService;
@@ -83,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const routes = trackRoutes(app);
+  registerMetrics(app, deps.metrics);
   await app.register(healthRoutes, { checks: deps.health });
   await app.register(
     async (api) => {

@@ -108,6 +108,7 @@ export async function startWorker(deps: {
     maxBatch: 200,
     handle,
   });
+  const stopReadingLag = metrics.readConsumerLag(() => subscription.lag());
   const reconciler = startReconciler({
     stats: storage.stats,
     logger: logger.child({ component: 'reconciler' }),
@@ -126,6 +127,7 @@ export async function startWorker(deps: {
     reconcile: () => reconciler.runOnce(),
     async stop() {
       reconciler.stop();
+      stopReadingLag();
       await subscription.close();
       await webhooks.stop();
       await relay.stop();
