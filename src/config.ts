@@ -10,6 +10,8 @@ export interface Config {
   readonly port: number;
   /** The worker role's health and metrics listener (the other roles serve both on `port`). */
   readonly metricsPort: number;
+  /** Load balancers in front: the client address is the entry the outermost of them added. */
+  readonly trustProxyHops: number;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly dataDir: string;
   readonly mongodb: { readonly url: string; readonly database: string } | undefined;
@@ -106,6 +108,7 @@ function toConfig(env: Env): Config {
     host: env.HOST,
     port: env.PORT,
     metricsPort: env.METRICS_PORT,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
     logLevel: env.LOG_LEVEL,
     dataDir: env.DATA_DIR,
     mongodb,

@@ -15,6 +15,7 @@ import { webhookRoutes } from '../webhooks/webhooks.routes.ts';
 import type { WebhookService } from '../webhooks/webhooks.service.ts';
 import type { HistoryService } from '../transactions/history.service.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Config } from '../config.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
 import {
   clientErrorHandler,
@@ -38,6 +39,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly health: readonly HealthCheck[];
   readonly metrics: Metrics;
+  readonly config: Pick<Config, 'trustProxyHops'>;
   readonly transactions: TransactionService;
   readonly history: HistoryService;
   readonly analytics: AnalyticsService;
@@ -71,6 +73,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
+    // behind N proxies, request.ip (rate limits by IP, logs) is the address the outermost one
+    // saw; entries a client wrote into X-Forwarded-For itself are never trusted
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
   });
 
   app.setValidatorCompiler(validatorCompiler);

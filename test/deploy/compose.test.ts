@@ -110,6 +110,9 @@ describe('docker-compose.yml', () => {
       assert.equal(env.REDIS_URL, 'redis://redis:6379');
       assert.deepEqual(config.kafkaBrokers, ['kafka:9092']);
     }
+    const apiEnv = { ...image, ...service(services, 'api').environment } as Record<string, string>;
+    assert.equal(loadConfig(apiEnv).trustProxyHops, 1);
+    assert.match(readRepoFile('deploy', 'haproxy', 'haproxy.cfg'), /^\s+option forwardfor$/m);
     const kafka = service(services, 'kafka').environment ?? {};
     assert.match(kafka.KAFKA_ADVERTISED_LISTENERS ?? '', /PLAINTEXT:\/\/kafka:9092/);
     assert.match(kafka.KAFKA_PROCESS_ROLES ?? '', /controller/, 'KRaft: the broker is its own controller');
