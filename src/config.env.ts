@@ -16,6 +16,19 @@ export const EnvSchema = Type.Object({
     default: 3000,
     description: 'an integer TCP port 0-65535',
   }),
+  METRICS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 9464,
+    description: 'an integer TCP port 0-65535 where the worker role serves health and metrics',
+  }),
+  TRUST_PROXY_HOPS: Type.Integer({
+    minimum: 0,
+    maximum: 10,
+    default: 0,
+    description:
+      'proxies in front of the service whose X-Forwarded-For entry is trusted as the client address, 0-10',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },

@@ -8,6 +8,10 @@ export interface Config {
   readonly role: Env['ROLE'];
   readonly host: string;
   readonly port: number;
+  /** The worker role's health and metrics listener (the other roles serve both on `port`). */
+  readonly metricsPort: number;
+  /** Load balancers in front: the client address is the entry the outermost of them added. */
+  readonly trustProxyHops: number;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly dataDir: string;
   readonly mongodb: { readonly url: string; readonly database: string } | undefined;
@@ -103,6 +107,8 @@ function toConfig(env: Env): Config {
     role: env.ROLE,
     host: env.HOST,
     port: env.PORT,
+    metricsPort: env.METRICS_PORT,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
     logLevel: env.LOG_LEVEL,
     dataDir: env.DATA_DIR,
     mongodb,

@@ -92,6 +92,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     'adapters chosen',
   );
   const metrics = createMetrics();
+  metrics.readOutboxBacklog(() => storage.outbox.backlog());
   const writeListeners = new Set<() => void>();
   const authenticate = authenticator(config, logger);
   const clock = () => new Date();

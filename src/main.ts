@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { loadConfigOrExit } from './config.ts';
 import { buildDeps } from './deps.ts';
 import { buildApp } from './http/app.ts';
+import { buildOpsApp } from './http/ops-app.ts';
 import { loggerOptions } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
 import { startWorker } from './worker/worker.ts';
@@ -13,9 +14,11 @@ async function main(): Promise<void> {
   const deps = await buildDeps(config, logger);
   const worker = config.role === 'api' ? null : await startWorker(deps);
   if (worker) deps.writeListeners.add(worker.relay.nudge);
-  const app = config.role === 'worker' ? null : await buildApp(deps);
+  // a worker serves only health and metrics, on its own port so it can share a host with an API
+  const app = config.role === 'worker' ? await buildOpsApp(deps) : await buildApp(deps);
+  const port = config.role === 'worker' ? config.metricsPort : config.port;
   // with PORT=0 the address says which port was taken (process supervisors and tests read it)
-  const address = app ? await app.listen({ host: config.host, port: config.port }) : null;
+  const address = await app.listen({ host: config.host, port });
   logger.info({ role: config.role, address }, 'started');
 
   stopOnSignals({
@@ -26,7 +29,7 @@ async function main(): Promise<void> {
       {
         name: 'http',
         run: async () => {
-          await app?.close();
+          await app.close();
         },
       },
       // finishes and commits the batch in hand, stops webhook sends, flushes the outbox

@@ -166,6 +166,11 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** Partitions this member owns now (for metrics and the takeover test). */
   assignments(): readonly { topic: string; partition: number }[];
+  /**
+   * For each partition this member owns: messages after the group's committed offset (the log
+   * end minus the committed position). Empty while it owns none.
+   */
+  lag(): Promise<readonly { topic: string; partition: number; lag: number }[]>;
   /** Finishes the batch in hand, commits it, leaves the group. */
   close(): Promise<void>;
 }

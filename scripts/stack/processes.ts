@@ -37,7 +37,8 @@ const MAX_TAIL = 50;
 export function spawnService(name: string, env: Readonly<Record<string, string>>): ServiceProcess {
   const child = spawn(process.execPath, [join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // METRICS_PORT=0: several workers on one host must not race for the default port
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`${name} did not start`);

@@ -53,6 +53,14 @@ export function startEmbeddedSubscription(
          (SELECT committed FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?), 0)
        ORDER BY offset LIMIT ?`,
     ),
+    // the log end minus the committed offset, or minus the first message kept when none is
+    lag: db.prepare(
+      `SELECT p.next_offset - COALESCE(
+         (SELECT committed FROM group_offsets g WHERE g.group_id = ? AND g.topic = p.topic AND g.partition = p.partition),
+         (SELECT MIN(offset) FROM messages m WHERE m.topic = p.topic AND m.partition = p.partition),
+         p.next_offset) AS lag
+       FROM partitions p WHERE p.topic = ? AND p.partition = ?`,
+    ),
     commit: db.prepare(
       `INSERT INTO group_offsets (group_id, topic, partition, committed) VALUES (?, ?, ?, ?)
        ON CONFLICT DO UPDATE SET committed = excluded.committed`,
@@ -156,6 +164,16 @@ export function startEmbeddedSubscription(
 
   return {
     assignments: () => (owned ? partitions.map(({ topic, partition }) => ({ topic, partition })) : []),
+    lag: () =>
+      // in a promise: a busy or closed file rejects rather than throws
+      new Promise((resolve) => {
+        resolve(
+          (owned ? partitions : []).map(({ topic, partition }) => {
+            const row = sql.lag.get(groupId, topic, partition);
+            return { topic, partition, lag: row === undefined ? 0 : Number(readInt(row, 'lag')) };
+          }),
+        );
+      }),
     async close() {
       state.closing = true;
       wake.close();

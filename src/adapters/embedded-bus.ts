@@ -137,6 +137,7 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
       subscriptions.add(subscription);
       return {
         assignments: () => subscription.assignments(),
+        lag: () => subscription.lag(),
         async close() {
           subscriptions.delete(subscription);
           await subscription.close();

@@ -89,6 +89,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       subscriptions.add(subscription);
       return {
         assignments: () => subscription.assignments(),
+        lag: () => subscription.lag(),
         async close() {
           subscriptions.delete(subscription);
           await subscription.close();

@@ -8,6 +8,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { ConsumedMessage, SubscribeOptions, Subscription } from '../ports.ts';
+import { partitionLags } from './kafka-lag.ts';
 
 /**
  * One member of a Kafka consumer group behind the Subscription port. Batches are what the stream
@@ -56,6 +57,7 @@ export interface KafkaSubscriptionSettings {
 const GROUP = { sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 15_000 } as const;
 const MAX_BACKOFF_MS = 5_000;
 const CLOSE_TIMEOUT_MS = 10_000;
+const LAG_TIMEOUT_MS = 2_000;
 
 export async function startKafkaSubscription(settings: KafkaSubscriptionSettings): Promise<Subscription> {
   const { subscribe, onError } = settings;
@@ -103,11 +105,18 @@ export async function startKafkaSubscription(settings: KafkaSubscriptionSettings
     }
   })();
 
+  const owned = (member: Member | undefined) =>
+    (member?.consumer.assignments ?? [])
+      .filter((a) => subscribe.topics.includes(a.topic))
+      .flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
+
   return {
-    assignments: () =>
-      (current?.consumer.assignments ?? [])
-        .filter((a) => subscribe.topics.includes(a.topic))
-        .flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))),
+    assignments: () => owned(current),
+    async lag() {
+      const member = current;
+      if (member === undefined) return [];
+      return withDeadline(partitionLags(member.consumer, owned(member)), LAG_TIMEOUT_MS, 'reading the lag');
+    },
     async close() {
       state.closing = true;
       current?.signal.fire();

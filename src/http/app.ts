@@ -16,6 +16,8 @@ import { transactionRoutes } from '../transactions/transactions.routes.ts';
 import { webhookRoutes } from '../webhooks/webhooks.routes.ts';
 import type { WebhookService } from '../webhooks/webhooks.service.ts';
 import type { HistoryService } from '../transactions/history.service.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Config } from '../config.ts';
 import type { TransactionService } from '../transactions/transactions.service.ts';
 import {
   clientErrorHandler,
@@ -28,6 +30,7 @@ import {
 } from './hardening.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
 import { registerDraining } from './draining.ts';
+import { registerMetrics } from './metrics.routes.ts';
 import { registerJsonBodies } from './json-body.ts';
 import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
@@ -38,6 +41,8 @@ import { validatorCompiler } from './validation.ts';
 export interface AppDeps {
   readonly logger: Logger;
   readonly health: readonly HealthCheck[];
+  readonly metrics: Metrics;
+  readonly config: Pick<Config, 'trustProxyHops'>;
   readonly transactions: TransactionService;
   readonly history: HistoryService;
   readonly analytics: AnalyticsService;
@@ -77,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // here because graceful shutdown depends on it)
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
+    // behind N proxies, request.ip (rate limits by IP, logs) is the address the outermost one
+    // saw; entries a client wrote into X-Forwarded-For itself are never trusted
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
   });
 
   app.setValidatorCompiler(validatorCompiler);
@@ -93,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const routes = trackRoutes(app);
+  registerMetrics(app, deps.metrics);
   await app.register(healthRoutes, { checks: deps.health });
   await app.register(consoleRoutes, { login: deps.consoleLogin });
   await app.register(

@@ -55,11 +55,16 @@ export function startOutboxRelay(options: Options): OutboxRelay {
         headers: { 'event-type': event.type, 'event-id': event.eventId },
       })),
     );
+    const publishedAt = clock();
     await outbox.markPublished(
       entries.map((e) => e.id),
-      clock(),
+      publishedAt,
     );
     metrics.inc('outbox_published_total', entries.length);
+    // counted once marked, so a batch published again after a failed mark is observed once
+    for (const { event } of entries) {
+      metrics.observePublishLag((publishedAt.getTime() - event.occurredAt.getTime()) / 1000);
+    }
     return entries.length;
   }
 

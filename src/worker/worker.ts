@@ -119,6 +119,7 @@ export async function startWorker(deps: {
     maxBatch: 200,
     handle,
   });
+  const stopReadingLag = metrics.readConsumerLag(() => subscription.lag());
   const reconciler = startReconciler({
     stats: storage.stats,
     logger: logger.child({ component: 'reconciler' }),
@@ -139,6 +140,7 @@ export async function startWorker(deps: {
     async stop() {
       reconciler.stop();
       assignmentLog.stop();
+      stopReadingLag();
       await subscription.close();
       await webhooks.stop();
       await relay.stop();

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { eventually } from '../helpers.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+const HEALTHCHECK = join(import.meta.dirname, '..', '..', 'src', 'healthcheck.ts');
 
 function runMain(env: Record<string, string>) {
   return spawnSync(process.execPath, [MAIN], {
@@ -83,6 +84,42 @@ describe('process start', () => {
       assert.match(output, /generated a local encryption key/);
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('as a worker, serves health and metrics on METRICS_PORT and no API; the container healthcheck follows', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fido-start-'));
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      ROLE: 'worker',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+    };
+    const healthcheck = () =>
+      spawnSync(process.execPath, [HEALTHCHECK], { env, encoding: 'utf8', timeout: 15_000 }).status;
+    const child = spawn(process.execPath, [MAIN], { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const base = `http://127.0.0.1:${metricsPort}`;
+      await eventually(async () => {
+        const res = await fetch(`${base}/health/ready`).catch(() => undefined);
+        return res?.status === 200 ? res : undefined;
+      }, 10_000);
+      assert.equal((await fetch(`${base}/health/live`)).status, 200);
+      const metrics = await fetch(`${base}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^fido_outbox_backlog \d+$/m);
+      assert.equal((await fetch(`${base}/api/v1/transactions/x`)).status, 404);
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/health/live`), 'nothing listens on PORT');
+      assert.equal(healthcheck(), 0);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.equal(healthcheck(), 1);
     } finally {
       child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

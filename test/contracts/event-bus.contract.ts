@@ -234,6 +234,34 @@ export function eventBusContract(name: string, open: () => Promise<EventBus>): v
     );
 
     void it(
+      "reports each owned partition's lag: what is published and not committed yet",
+      TEST_TIMEOUT,
+      async () => {
+        const name = await topic(2);
+        const groupId = uniqueId('group');
+        // one key: every message on one partition, the other stays empty
+        await (await bus()).publish(messagesFor(name, ['user-1'], 5, 'lag'));
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const { received, subscription } = await collect(groupId, [name], 100, () => held);
+        // held in the first batch: nothing committed, the whole partition is lag
+        const busy = await eventually(async () => {
+          const now = await subscription.lag();
+          return now.some((l) => l.lag === 5) ? now : undefined;
+        }, 30_000);
+        assert.deepEqual(busy.map((l) => `${l.topic}:${l.partition}`).sort(), [`${name}:0`, `${name}:1`]);
+        assert.deepEqual(busy.map((l) => l.lag).sort(), [0, 5]);
+        release();
+        await until(() => received.length >= 5);
+        const caughtUp = await eventually(async () => {
+          const now = await subscription.lag();
+          return now.length === 2 && now.every((l) => l.lag === 0) ? now : undefined;
+        }, 30_000);
+        assert.equal(caughtUp.length, 2);
+      },
+    );
+
+    void it(
       'rejects a publish or a subscription to a topic never created, as a mistake',
       TEST_TIMEOUT,
       async () => {
