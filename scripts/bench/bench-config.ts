@@ -87,7 +87,7 @@ export function benchOptions(env: Env = process.env): BenchOptions {
     },
     testbed: {
       analytics: {
-        users: int('BENCH_TESTBED_USERS', 1_000, 20),
+        users: int('BENCH_TESTBED_USERS', 200, 20),
         transactions: int('BENCH_TESTBED_TRANSACTIONS', 130_100, 700),
         tiers: analyticsTiers,
       },

@@ -19,10 +19,18 @@ export interface Child {
 }
 
 const live = new Set<Child>();
+const cleanups = new Set<() => Promise<void>>();
 
-/** Stops every child still running (the harness is being interrupted). */
+/** Registers what an interrupted run must still undo (databases, topics); returns the unregister. */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
+/** Stops every child still running, then runs the registered clean-ups (the run is interrupted). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((child) => child.stop()));
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
 }
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

@@ -12,7 +12,7 @@ import { progress } from './progress.ts';
 
 /** Where seeded writes go: the embedded store or a MongoDB database (seed-embedded/seed-mongo.ts). */
 export interface SeedSink {
-  /** Stores one batch of one user's writes (records, audit lines, events) as the service would. */
+  /** Stores a batch of writes (records, audit lines, events) as the service would. */
   insertBatch(writes: readonly TransactionWrite[]): Promise<void>;
   readonly stats: StatsStore;
   close(): Promise<void>;
@@ -49,19 +49,31 @@ export async function seedDataset(sink: SeedSink, options: SeedOptions): Promise
   const bar = progress(`seed ${options.label}`, total);
   const started = performance.now();
   const events: TransactionEvent[] = [];
+  // writes of several users share a batch (most users have a few transactions, and a round trip
+  // per user would dominate); a user's statistics are saved once all its writes are stored
+  let buffer: TransactionWrite[] = [];
+  let finished: { userId: string; rows: AmountRow[] }[] = [];
+  const flush = async () => {
+    if (buffer.length > 0) await sink.insertBatch(buffer);
+    bar.tick(buffer.length);
+    buffer = [];
+    // what the reconciliation would write: every day of the user, recomputed from its rows
+    for (const { userId, rows } of finished) await sink.stats.saveDays(userId, totalsByDay(rows), now);
+    finished = [];
+  };
   for (const user of users) {
     const rows: AmountRow[] = [];
     for (const batch of writesOf(user, keyring, rand, now, BATCH)) {
-      await sink.insertBatch(batch);
       for (const write of batch) {
         if (options.mode === 'backlog') events.push(write.event);
         else rows.push(eventStateOf(write.record));
+        buffer.push(write);
+        if (buffer.length >= BATCH) await flush();
       }
-      bar.tick(batch.length);
     }
-    // the statistics reconciliation would write: every day of the user, recomputed from its rows
-    if (options.mode === 'steady') await sink.stats.saveDays(user.id, totalsByDay(rows), now);
+    if (options.mode === 'steady') finished.push({ userId: user.id, rows });
   }
+  await flush();
   bar.done();
   events.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
   return { users: users.length, transactions: total, seconds: (performance.now() - started) / 1000, events };

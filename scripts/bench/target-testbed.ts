@@ -14,7 +14,7 @@ import { planUsers, random, type SeedUser } from './dataset.ts';
 import { drainBacklog, publishBacklog, type DrainResult } from './drain-bench.ts';
 import { runHttpScenarios, type ScenarioOutcome } from './http-bench.ts';
 import { measureLag, type LagResult } from './lag-bench.ts';
-import { startChild } from './processes.ts';
+import { onInterrupt, startChild } from './processes.ts';
 import { scenariosFor } from './scenarios.ts';
 import { seedDataset, verifySteadyState } from './seed.ts';
 import { dropMongoDatabases, seedMongo } from './seed-mongo.ts';
@@ -62,6 +62,13 @@ export async function runTestbed(ctx: RunContext, urls: TestbedUrls): Promise<Ta
   };
   const datasets: Record<string, DatasetReport> = {};
   const parts = ctx.options.parts;
+  const cleanUpRun = () =>
+    cleanUp(
+      urls,
+      ['a', 'p', 'd', 'l'].map((s) => tb.db(s)),
+      tb.topics,
+    );
+  const unregister = ctx.options.keep ? () => undefined : onInterrupt(cleanUpRun);
   try {
     const http = parts.includes('http') ? await httpScenarios(tb, datasets) : [];
     const drain = parts.includes('drain') ? await drainScenario(tb, datasets) : null;
@@ -80,12 +87,8 @@ export async function runTestbed(ctx: RunContext, urls: TestbedUrls): Promise<Ta
       lag,
     };
   } finally {
-    if (!ctx.options.keep)
-      await cleanUp(
-        urls,
-        ['a', 'p', 'd', 'l'].map((s) => tb.db(s)),
-        tb.topics,
-      );
+    unregister();
+    if (!ctx.options.keep) await cleanUpRun();
   }
 }
 
@@ -97,11 +100,11 @@ async function httpScenarios(
   const analyticsUsers = planUsers(tb.prefix, options.testbed.analytics, random(3));
   const pageUsers = planUsers(`${tb.prefix}p`, options.testbed.pages, random(4));
   datasets.analytics = datasetReport(
-    await seedSteady(tb, 'test bed analytics', tb.db('a'), analyticsUsers, 13),
+    await seedSteady(tb, 'test bed analytics', tb.db('a'), analyticsUsers, 13, false),
     options.testbed.analytics.tiers,
   );
   datasets.pages = datasetReport(
-    await seedSteady(tb, 'test bed pages', tb.db('p'), pageUsers, 14),
+    await seedSteady(tb, 'test bed pages', tb.db('p'), pageUsers, 14, true),
     options.testbed.pages.tiers,
   );
   const who = scenarioUsers(analyticsUsers, pageUsers, tb.prefix);
@@ -133,13 +136,24 @@ async function httpScenarios(
   );
 }
 
-function seedSteady(tb: Testbed, label: string, database: string, users: SeedUser[], seed: number) {
+/**
+ * `verify`: check a tier user's seeded statistics with the reconciliation. Only on a small
+ * database: on FerretDB the reconciliation reads the user's transactions by scanning the whole
+ * collection, which on the analytics database outlasts the driver's 10 s socket timeout.
+ */
+function seedSteady(
+  tb: Testbed,
+  label: string,
+  database: string,
+  users: SeedUser[],
+  seed: number,
+  verify: boolean,
+) {
   const { keyring, now } = tb.ctx;
   return seedMongo(tb.urls.mongodb, database, 'steady', async (sink) => {
     const result = await seedDataset(sink, { label, users, keyring, seed, now, mode: 'steady' });
-    // the smallest tier only: on FerretDB each check scans the whole collection
     const smallest = users.filter((u) => u.tier !== null).sort((a, b) => a.count - b.count)[0];
-    if (smallest) await verifySteadyState(sink.stats, [smallest.id], now);
+    if (verify && smallest) await verifySteadyState(sink.stats, [smallest.id], now);
     return result;
   });
 }
