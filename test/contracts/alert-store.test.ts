@@ -1,39 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { MongoClient } from 'mongodb';
-import { openEmbeddedStorage } from '../../src/adapters/embedded-storage.ts';
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
-import type { Storage } from '../../src/ports.ts';
-import { requireEnv, uniqueId } from '../helpers.ts';
+import { describe, it } from 'node:test';
 import { alertStoreContract } from './alert-store.contract.ts';
+import { contractStores } from './contract-stores.ts';
 import { unique, useStorage } from './storage.contract.ts';
 
 /** The AlertStore and CreditScoreStore contracts on every adapter, each on a store of its own. */
 
-const dataDir = await mkdtemp(join(tmpdir(), 'fido-alerts-'));
-after(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-});
+const { openEmbedded, openMongo } = await contractStores('alerts');
 
-alertStoreContract('embedded', () => openEmbeddedStorage(dataDir));
-
-const database = uniqueId('fido_alerts').replaceAll('-', '_');
-// Never skipped: without a server the suite fails, naming what to start.
-const openMongo = (): Promise<Storage> => openMongoStorage({ url: requireEnv('MONGODB_URL'), database });
+alertStoreContract('embedded', openEmbedded);
 
 void describe('MongoDB alerts', () => {
-  after(async () => {
-    const client = new MongoClient(requireEnv('MONGODB_URL'), { serverSelectionTimeoutMS: 3000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
-  });
-
   alertStoreContract('mongodb', openMongo);
 
   void describe('rule keys', () => {
