@@ -66,8 +66,10 @@ async function ferretVersion(url: string): Promise<string> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
   try {
     const info = await client.db('admin').command({ buildInfo: 1 });
-    const ferret: unknown = info.ferretdbVersion;
-    return `${typeof ferret === 'string' ? ferret : 'FerretDB'} (reports MongoDB ${String(info.version)})`;
+    const reported: unknown = info.ferretdbVersion;
+    // the test bed's build of FerretDB reports "unknown"; its go.mod names the version it embeds
+    const ferret = typeof reported === 'string' && reported !== 'unknown' ? reported : ferretFromGoMod();
+    return `${ferret} (reports MongoDB ${String(info.version)})`;
   } catch {
     return '?';
   } finally {
@@ -85,6 +87,15 @@ async function redisVersion(url: string): Promise<string> {
     return '?';
   } finally {
     client.destroy();
+  }
+}
+
+function ferretFromGoMod(): string {
+  try {
+    const mod = readFileSync('scripts/testbed/ferretdb/go.mod', 'utf8');
+    return /github\.com\/FerretDB\/FerretDB (v\S+)/.exec(mod)?.[1] ?? '?';
+  } catch {
+    return '?';
   }
 }
 

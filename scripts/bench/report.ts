@@ -122,6 +122,8 @@ export function markdown(
       "- Processes: the load generator and each server under test are separate processes on the same 2 cores (the test bed servers share them too); CPU µs/req is the server process's user + system time (all threads, from /proc) over its requests",
       '- Service settings: LOG_LEVEL=info (a log line per request and per response, to a file), JWT (HS256) checked and the rate limit counted on every request (limit out of reach), helmet headers; ceilings run Fastify 5 with the same logger and level and nothing else',
       '- Uncached scenarios run against a service started with CACHE_TTL_MS=0; cached ones against the default, after a warm-up that fills the cache',
+      "- Worker drain: a backlog already on the bus (fresh topics and consumer group; its writes committed, their pending markers left as the relay leaves them), timed from the worker process's subscription until its own `events_projected_total` reaches the backlog (reported over IPC every 50 ms); the worker does everything it does per batch in production (statistics, markers, alert rules, credit scores, webhook fan-out)",
+      `- End-to-end lag: creates sent open-loop at the asked rate for ${options.lag.seconds} s (at most 256 in flight; writes beyond are counted as not sent), while an observer reads the set of pending markers in a loop; a write's lag runs from its 201 to the end of the first read that no longer finds its marker (the projector deletes it once the statistics are saved): an upper bound, within one read (the resolution column)`,
     ].join('\n'),
     ...sections,
     END,
