@@ -20,6 +20,7 @@ import { verdicts } from './verdicts.ts';
 // an interrupted run stops its server children rather than leaving them running
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    process.stderr.write(`bench: ${signal} received; stopping the servers it started and cleaning up\n`);
     void stopAll().finally(() => process.exit(130));
   });
 }
