@@ -1,6 +1,8 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError } from '../errors.ts';
 import type { Principal } from './principal.ts';
+import { createVerifiedTokens } from './verified-tokens.ts';
 
 export interface AuthenticatorOptions {
   readonly secret: string | undefined;
@@ -15,14 +17,19 @@ export type Authenticate = (authorization: string | undefined) => Promise<Princi
 /**
  * Verifies Bearer JWTs with jose. The accepted algorithms are pinned to the key material
  * (HS256 for a shared secret; RS256/ES256 for a JWKS), so `alg: none` and algorithm confusion
- * (an HS256 token signed with a public key) fail verification. `exp` is required.
+ * (an HS256 token signed with a public key) fail verification. `exp` is required. A token that
+ * passed is remembered until it expires (verified-tokens.ts), and the shared secret is imported
+ * once as a KeyObject (given as bytes, jose imports it on every call).
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
   const { key, algorithms } = keyMaterial(options);
+  const verified = createVerifiedTokens(options.clockSkewS);
   return async (authorization) => {
     const token = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization ?? '')?.[1];
     if (token === undefined)
       throw unauthorized(authorization === undefined ? undefined : 'malformed Authorization header');
+    const known = verified.get(token, Date.now());
+    if (known !== undefined) return known;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
@@ -38,12 +45,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + options.clockSkewS) {
       throw unauthorized('token issued in the future');
     }
-    return toPrincipal(payload);
+    const principal = toPrincipal(payload);
+    verified.remember(token, principal, payload.exp ?? 0, Date.now());
+    return principal;
   };
 }
 
 function keyMaterial(options: AuthenticatorOptions): {
-  key: Uint8Array | JWTVerifyGetKey;
+  key: KeyObject | JWTVerifyGetKey;
   algorithms: string[];
 } {
   if (options.jwksUrl !== undefined) {
@@ -54,7 +63,7 @@ function keyMaterial(options: AuthenticatorOptions): {
     };
   }
   if (options.secret === undefined) throw new Error('JWT_SECRET or JWT_JWKS_URL is required when auth is on');
-  return { key: new TextEncoder().encode(options.secret), algorithms: ['HS256'] };
+  return { key: createSecretKey(Buffer.from(options.secret, 'utf8')), algorithms: ['HS256'] };
 }
 
 function toPrincipal(payload: JWTPayload): Principal {

@@ -96,6 +96,18 @@ describe('authentication and authorization (OWASP API1/API2/API5)', () => {
     }
   });
 
+  it('a token accepted once (and remembered) still does not vouch for a copy with another signature', async () => {
+    const good = await tokenFor({ sub: owner, scope: ALL });
+    const url = `/api/v1/users/${owner}/analytics`;
+    assert.equal((await t.app.inject({ method: 'GET', url, headers: as(good) })).statusCode, 200);
+    const [header, payload, signature = ''] = good.split('.');
+    const flipped = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+    const forged = [header, payload, flipped].join('.');
+    const res = await t.app.inject({ method: 'GET', url, headers: as(forged) });
+    assert.equal(res.statusCode, 401, res.body);
+    assert.equal((await t.app.inject({ method: 'GET', url, headers: as(good) })).statusCode, 200);
+  });
+
   it('a token without the route scope gets 403 insufficient_scope', async () => {
     const readOnly = await tokenFor({ sub: owner, scope: 'transactions:read' });
     const writeOnly = await tokenFor({ sub: owner, scope: 'transactions:write' });
