@@ -19,6 +19,18 @@ const RETRY_BUMPS_MS = 250;
 export type ReadCache = ReturnType<typeof createReadCache>;
 
 /**
+ * How a value is kept in the cache server (e.g. sealed, for values holding personal data). The
+ * computed value is handed to the caller as is, so a miss never decodes what it just encoded.
+ */
+export interface CacheCodec {
+  encode(value: string): string;
+  /** Throws when the stored text cannot be read back (then the entry counts as a miss). */
+  decode(stored: string): string;
+}
+
+const AS_IS: CacheCodec = { encode: (value) => value, decode: (stored) => stored };
+
+/**
  * Cache-aside for per-user reads, safe under writes and cache failures:
  * - Read-your-writes: every write bumps the user's generation before it is acknowledged, and an
  *   entry is served only under the generation it was computed in, so no read that starts after a
@@ -77,10 +89,16 @@ export function createReadCache(options: ReadCacheOptions) {
     }
   }
 
-  function computeAndStore(userId: string, key: string, generation: string, compute: () => Promise<string>) {
+  function computeAndStore(
+    userId: string,
+    key: string,
+    generation: string,
+    compute: () => Promise<string>,
+    codec: CacheCodec,
+  ) {
     return async () => {
       const value = await compute();
-      store.write(userId, key, generation, value, options.ttlMs).then(
+      store.write(userId, key, generation, codec.encode(value), options.ttlMs).then(
         () => {
           breaker.succeeded();
         },
@@ -97,20 +115,35 @@ export function createReadCache(options: ReadCacheOptions) {
     key: string,
     generation: string,
     compute: () => Promise<string>,
+    codec: CacheCodec,
   ) {
     const flightKey = `${userId}\0${key}\0${generation}`;
     if (flights.has(flightKey)) return;
     metrics.inc('cache_refreshes_total');
     flights
-      .run(flightKey, computeAndStore(userId, key, generation, compute))
+      .run(flightKey, computeAndStore(userId, key, generation, compute, codec))
       .result.catch((error: unknown) => {
         logger.warn({ err: { message: (error as Error).message } }, 'cache refresh failed');
       });
   }
 
+  /** An entry that cannot be read back (e.g. sealed under a retired key) is recomputed. */
+  function decoded(stored: string, codec: CacheCodec): string | undefined {
+    try {
+      return codec.decode(stored);
+    } catch {
+      return undefined;
+    }
+  }
+
   return {
     /** The cached value of `key` for `userId`, or `compute()`'s (stored for the next reader). */
-    async get(userId: string, key: string, compute: () => Promise<string>): Promise<string> {
+    async get(
+      userId: string,
+      key: string,
+      compute: () => Promise<string>,
+      codec: CacheCodec = AS_IS,
+    ): Promise<string> {
       const found = await lookup(userId, key);
       if (found === null) {
         // no generation to coalesce under: a shared flight could predate a write (stale)
@@ -118,16 +151,17 @@ export function createReadCache(options: ReadCacheOptions) {
         return compute();
       }
       const { generation, entry } = found;
-      if (entry !== null) {
+      const value = entry === null ? undefined : decoded(entry.value, codec);
+      if (entry !== null && value !== undefined) {
         metrics.inc('cache_hits_total');
         if (Date.now() - entry.storedAtMs >= options.refreshAfterMs) {
-          refreshInBackground(userId, key, generation, compute);
+          refreshInBackground(userId, key, generation, compute, codec);
         }
-        return entry.value;
+        return value;
       }
       const flight = flights.run(
         `${userId}\0${key}\0${generation}`,
-        computeAndStore(userId, key, generation, compute),
+        computeAndStore(userId, key, generation, compute, codec),
       );
       metrics.inc(flight.joined ? 'cache_coalesced_total' : 'cache_misses_total');
       return flight.result;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { actsFor, type Principal } from '../auth/principal.ts';
 import type { ReadCache } from '../cache/read-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { IntegrityError, invalidField, notFound } from '../errors.ts';
+import { invalidField, notFound } from '../errors.ts';
 import type { TransactionStore } from '../ports.ts';
 import { decodeCursor, encodeCursor } from './history-cursor.ts';
 import { openRecord, toResponse } from './transaction-view.ts';
@@ -48,16 +48,10 @@ export function createHistoryService(deps: { store: TransactionStore; keyring: K
       if (query.cursor !== undefined) decodeCursor(keyring, scope, query.cursor);
       const key = `history:${digest([scope, query.cursor ?? null, query.limit ?? DEFAULT_HISTORY_LIMIT])}`;
       const aad = `cache:${userId}:${key}`;
-      const sealed = await cache.get(userId, key, async () =>
-        keyring.seal(await page(userId, query, scope), aad),
-      );
-      try {
-        return keyring.open(sealed, aad);
-      } catch (error) {
-        // sealed under a key since retired from the keyring: recompute rather than fail
-        if (error instanceof IntegrityError) return page(userId, query, scope);
-        throw error;
-      }
+      return cache.get(userId, key, () => page(userId, query, scope), {
+        encode: (value) => keyring.seal(value, aad),
+        decode: (stored) => keyring.open(stored, aad),
+      });
     },
   };
 }

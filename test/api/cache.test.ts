@@ -197,6 +197,32 @@ describe('two API instances sharing one Redis', () => {
     }
   });
 
+  it('recomputes a cached page that cannot be opened (tampered, or sealed under a retired key)', async () => {
+    const user = uniqueId('unreadable');
+    await create(a, user, '4.00');
+    const first = await readBoth(a, user);
+    const raw = createClient({ url: requireEnv('REDIS_URL') });
+    await raw.connect();
+    try {
+      const keys = await eventually(async () => {
+        const found = await raw.keys(`*{${user}}:e:history*`);
+        return found.length > 0 ? found : undefined;
+      });
+      for (const key of keys) {
+        const stored = (await raw.get(key)) ?? '';
+        // change one character inside the sealed value's tag; generation and age stay valid
+        const at = stored.length - 5;
+        const changed = `${stored.slice(0, at)}${stored[at] === 'A' ? 'B' : 'A'}${stored.slice(at + 1)}`;
+        await raw.set(key, changed, { expiration: { type: 'PX', value: 60_000 } });
+      }
+      const misses = a.deps.metrics.get('cache_misses_total');
+      assert.deepEqual(await readBoth(a, user), first);
+      assert.equal(a.deps.metrics.get('cache_misses_total') - misses, 1, 'the page was recomputed');
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it('keeps no customer name in clear in Redis', async () => {
     const user = uniqueId('private');
     await create(a, user, '3.00');
