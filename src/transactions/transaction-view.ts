@@ -7,10 +7,15 @@ import type { Transaction, TransactionFields, TransactionRecord } from './transa
 export const nameAad = (transactionId: string): string => `transactions/${transactionId}/full_name`;
 
 export function openRecord(record: TransactionRecord, keyring: Keyring): Transaction {
+  return withName(record, keyring.open(record.fullNameSealed, nameAad(record.id)));
+}
+
+/** The record with its name in clear, given by a caller that already has it (e.g. the creator). */
+export function withName(record: TransactionRecord, fullName: string): Transaction {
   return {
     id: record.id,
     userId: record.userId,
-    fullName: keyring.open(record.fullNameSealed, nameAad(record.id)),
+    fullName,
     transactionDate: record.transactionDate,
     amountMinor: record.amountMinor,
     currency: record.currency,
