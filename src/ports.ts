@@ -231,6 +231,15 @@ export interface StatsStore {
   read(userId: string): Promise<StoredStats | null>;
   /** Sets each given day (null removes it) and marks the user known. One writer per user. */
   saveDays(userId: string, days: ReadonlyMap<string, DayTotals | null>, at: Date): Promise<void>;
+  /**
+   * A projected batch: sets each user's given days, then clears the markers of the events
+   * projected, in one transaction where the store has them (the markers never before the days).
+   */
+  saveProjection(
+    daysByUser: ReadonlyMap<string, ReadonlyMap<string, DayTotals | null>>,
+    projected: readonly PendingProjection[],
+    at: Date,
+  ): Promise<void>;
   hasPending(userId: string): Promise<boolean>;
   clearPending(items: readonly PendingProjection[]): Promise<void>;
   /** Markers older than `before` (a lagging worker or a write that died before its commit). */

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { AmountRow, CurrencyTotals } from '../analytics/day-totals.ts';
+import type { AmountRow, CurrencyTotals, DayTotals } from '../analytics/day-totals.ts';
 import type { StatsStore } from '../ports.ts';
 import {
   inWriteTransaction,
@@ -38,6 +38,25 @@ export function createEmbeddedStats(db: DatabaseSync): StatsStore {
   const stale = db.prepare('SELECT * FROM stats_pending WHERE created_at < ? ORDER BY created_at LIMIT ?');
   const users = db.prepare('SELECT user_id FROM user_stats WHERE user_id > ? ORDER BY user_id LIMIT ?');
 
+  function writeDays(userId: string, changes: ReadonlyMap<string, DayTotals | null>, at: Date): void {
+    for (const [day, totals] of changes) {
+      deleteDay.run(userId, day);
+      for (const [currency, t] of Object.entries(totals?.currencies ?? {})) {
+        insertDay.run(
+          userId,
+          day,
+          currency,
+          totals?.count ?? 0,
+          t.creditCount,
+          t.creditTotal,
+          t.debitCount,
+          t.debitTotal,
+        );
+      }
+    }
+    touch.run(userId, at.getTime());
+  }
+
   const toRow = (row: Row): AmountRow => ({
     amountMinor: readInt(row, 'amount_minor'),
     currency: readText(row, 'currency'),
@@ -73,22 +92,15 @@ export function createEmbeddedStats(db: DatabaseSync): StatsStore {
     saveDays: (userId, changes, at) =>
       settle(() => {
         inWriteTransaction(db, () => {
-          for (const [day, totals] of changes) {
-            deleteDay.run(userId, day);
-            for (const [currency, t] of Object.entries(totals?.currencies ?? {})) {
-              insertDay.run(
-                userId,
-                day,
-                currency,
-                totals?.count ?? 0,
-                t.creditCount,
-                t.creditTotal,
-                t.debitCount,
-                t.debitTotal,
-              );
-            }
-          }
-          touch.run(userId, at.getTime());
+          writeDays(userId, changes, at);
+        });
+      }),
+    saveProjection: (daysByUser, projected, at) =>
+      settle(() => {
+        // one commit (one fsync) for the whole batch instead of two per user
+        inWriteTransaction(db, () => {
+          for (const [userId, changes] of daysByUser) writeDays(userId, changes, at);
+          for (const item of projected) clear.run(item.transactionId, item.version);
         });
       }),
     hasPending: (userId) => settle(() => anyPending.get(userId) !== undefined),

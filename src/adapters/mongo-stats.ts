@@ -57,6 +57,15 @@ export async function createMongoStats(
     }));
   const projection = { amount_minor: 1, currency: 1, type: 1, transaction_date: 1, deleted_at: 1 };
 
+  async function clearPending(items: readonly PendingProjection[]): Promise<void> {
+    if (items.length === 0) return;
+    // one delete per id: a filter on _id alone is what every MongoDB-protocol server serves fast
+    const ops = items.map((i) => ({
+      deleteOne: { filter: { _id: versionId(i.transactionId, i.version) } },
+    }));
+    await guard(() => pending.bulkWrite(ops, { ordered: false }));
+  }
+
   return {
     async liveInRange(userId, from, to) {
       const filter = { user_id: userId, deleted_at: null, transaction_date: { $gte: from, $lt: to } };
@@ -73,26 +82,21 @@ export async function createMongoStats(
       return { days, updatedAt: doc.updated_at };
     },
     async saveDays(userId, days, at) {
-      const set: Record<string, unknown> = { updated_at: at };
-      const unset: Record<string, ''> = {};
-      for (const [day, totals] of days) {
-        if (totals === null) unset[`days.${day}`] = '';
-        else set[`days.${day}`] = toDayDoc(totals);
+      await guard(() => stats.updateOne({ _id: userId }, dayUpdate(days, at), { upsert: true }));
+    },
+    async saveProjection(daysByUser, projected, at) {
+      if (daysByUser.size > 0) {
+        const ops = [...daysByUser].map(([userId, days]) => ({
+          updateOne: { filter: { _id: userId }, update: dayUpdate(days, at), upsert: true },
+        }));
+        await guard(() => stats.bulkWrite(ops, { ordered: false }));
       }
-      const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
-      await guard(() => stats.updateOne({ _id: userId }, update, { upsert: true }));
+      await clearPending(projected);
     },
     async hasPending(userId) {
       return (await guard(() => pending.findOne({ user_id: userId }, { projection: { _id: 1 } }))) !== null;
     },
-    async clearPending(items) {
-      if (items.length === 0) return;
-      // one delete per id: a filter on _id alone is what every MongoDB-protocol server serves fast
-      const ops = items.map((i) => ({
-        deleteOne: { filter: { _id: versionId(i.transactionId, i.version) } },
-      }));
-      await guard(() => pending.bulkWrite(ops, { ordered: false }));
-    },
+    clearPending,
     async stalePending(before, limit) {
       const docs = await guard(() =>
         pending
@@ -154,4 +158,15 @@ function fromDayDoc(doc: DayDoc): DayTotals {
     };
   }
   return { count: doc.n, currencies };
+}
+
+/** Sets the given days (null removes one) and the time of the update: one user's statistics document. */
+function dayUpdate(days: ReadonlyMap<string, DayTotals | null>, at: Date) {
+  const set: Record<string, unknown> = { updated_at: at };
+  const unset: Record<string, ''> = {};
+  for (const [day, totals] of days) {
+    if (totals === null) unset[`days.${day}`] = '';
+    else set[`days.${day}`] = toDayDoc(totals);
+  }
+  return Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
 }
