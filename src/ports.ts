@@ -326,7 +326,8 @@ export interface StoredCreditScore {
 
 export interface CreditScoreStore {
   get(userId: string): Promise<StoredCreditScore | null>;
-  put(userId: string, score: StoredCreditScore): Promise<void>;
+  /** Replaces the stored score of each user given (one transaction where the store has them). */
+  put(scores: ReadonlyMap<string, StoredCreditScore>): Promise<void>;
 }
 
 /** A subscription of another system to our events; the secret is sealed (it signs deliveries). */

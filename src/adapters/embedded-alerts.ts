@@ -114,9 +114,13 @@ export function createEmbeddedCreditScoreStore(db: DatabaseSync): CreditScoreSto
           computedAt: readDate(row, 'computed_at'),
         };
       }),
-    put: (userId, s) =>
+    put: (scores) =>
       settle(() => {
-        upsert.run(userId, s.score, s.band, s.modelVersion, s.computedAt.getTime());
+        inWriteTransaction(db, () => {
+          for (const [userId, s] of scores) {
+            upsert.run(userId, s.score, s.band, s.modelVersion, s.computedAt.getTime());
+          }
+        });
       }),
   };
 }

@@ -110,15 +110,19 @@ export function createMongoCreditScoreStore(db: Db, guard: Guard): CreditScoreSt
         computedAt: doc.computed_at,
       };
     },
-    async put(userId, score) {
-      const doc: CreditScoreDoc = {
-        _id: userId,
-        score: score.score,
-        band: score.band,
-        model_version: score.modelVersion,
-        computed_at: score.computedAt,
-      };
-      await guard(() => scores.replaceOne({ _id: userId }, doc, { upsert: true }));
+    async put(all) {
+      if (all.size === 0) return;
+      const ops = [...all].map(([userId, score]) => {
+        const doc: CreditScoreDoc = {
+          _id: userId,
+          score: score.score,
+          band: score.band,
+          model_version: score.modelVersion,
+          computed_at: score.computedAt,
+        };
+        return { replaceOne: { filter: { _id: userId }, replacement: doc, upsert: true } };
+      });
+      await guard(() => scores.bulkWrite(ops, { ordered: false }));
     },
   };
 }

@@ -9,8 +9,7 @@ import {
 } from '../analytics/day-totals.ts';
 import type { StatsStore } from '../ports.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
-
-const USER_CONCURRENCY = 8;
+import { eventsByUser, mapBounded } from './per-user.ts';
 
 /**
  * Keeps per-user statistics exact by RECOMPUTING each day an event touches (its before and after
@@ -62,29 +61,22 @@ export function createStatsProjector(
    * its first touched day).
    */
   return async function project(events: readonly TransactionEvent[]): Promise<Map<string, AmountRow[]>> {
-    const byUser = new Map<string, TransactionEvent[]>();
-    for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
-    const users = [...byUser];
+    const users = [...eventsByUser(events)];
+    const recomputed = await mapBounded(users, ([userId, list]) => recomputeUser(userId, list));
     const rowsByUser = new Map<string, AmountRow[]>();
     const daysByUser = new Map<string, Map<string, DayTotals | null>>();
-    for (let i = 0; i < users.length; i += USER_CONCURRENCY) {
-      await Promise.all(
-        users.slice(i, i + USER_CONCURRENCY).map(async ([userId, list]) => {
-          const { changes, rows } = await recomputeUser(userId, list);
-          rowsByUser.set(userId, rows);
-          if (changes.size > 0) daysByUser.set(userId, changes);
-        }),
-      );
-    }
+    users.forEach(([userId], i) => {
+      const { changes, rows } = recomputed[i] ?? { changes: new Map(), rows: [] };
+      rowsByUser.set(userId, rows);
+      if (changes.size > 0) daysByUser.set(userId, changes);
+    });
     const projected = events.map((e) => ({
       userId: e.userId,
       transactionId: e.transactionId,
       version: e.version,
     }));
     await stats.saveProjection(daysByUser, projected, clock());
-    for (let i = 0; i < users.length; i += USER_CONCURRENCY) {
-      await Promise.all(users.slice(i, i + USER_CONCURRENCY).map(([userId]) => invalidate(userId)));
-    }
+    await mapBounded(users, ([userId]) => invalidate(userId));
     return rowsByUser;
   };
 }

@@ -14,6 +14,7 @@ import type { AmountRow } from '../analytics/day-totals.ts';
 import type { BusMessage, EventBus, Storage, StoredCreditScore, StoredStats } from '../ports.ts';
 import { creditScoreOf } from '../scores/credit-score.service.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
+import { eventsByUser, mapBounded } from './per-user.ts';
 
 /** What other systems are told, for webhooks: one JSON body per event, with its id and type. */
 export interface OutgoingEvent {
@@ -36,7 +37,17 @@ export interface UserInteractionsDeps {
   readonly clock: () => Date;
 }
 
-const USER_CONCURRENCY = 8;
+/** What one user's reactions start from, all read at once before anything is decided. */
+interface UserContext {
+  readonly userId: string;
+  readonly events: readonly TransactionEvent[];
+  /** The statistics as this batch's projection left them (both reactions measure this state). */
+  readonly stats: StoredStats | null;
+  readonly previous: ReadonlyMap<string, RuleState>;
+  /** The last announced score. */
+  readonly stored: StoredCreditScore | null;
+  readonly rows: readonly AmountRow[];
+}
 
 /**
  * The worker's reactions to transaction events, after the statistics are projected: alert rules
@@ -44,7 +55,8 @@ const USER_CONCURRENCY = 8;
  * score recomputed once per user per batch (coalesced) and announced when it moved. Everything
  * here is safe to run again for the same events (a redelivered batch): alert ids and outgoing
  * event ids are deterministic, alerts are stored insert-if-absent before the states that suppress
- * them, and a score already stored is not announced again.
+ * them, and a score already stored is not announced again. Each step is taken for the whole batch
+ * at once (one insert, one publish, one store call), not per user.
  */
 export function createUserInteractions(deps: UserInteractionsDeps) {
   const { storage, rules } = deps;
@@ -62,20 +74,27 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
     return storage.stats.liveInRange(userId, earliest, new Date(Math.max(...times) + 1));
   }
 
-  async function alertsFor(
+  async function contextOf(
     userId: string,
     events: readonly TransactionEvent[],
-    context: {
-      stats: StoredStats | null;
-      previous: ReadonlyMap<string, RuleState>;
-      rows: readonly AmountRow[];
-    },
-  ): Promise<Alert[]> {
-    const { stats, previous, rows } = context;
-    const states = new Map<string, RuleState>(previous);
+    projected: readonly AmountRow[] | undefined,
+  ): Promise<UserContext> {
+    const [stats, previous, stored, rows] = await Promise.all([
+      storage.stats.read(userId),
+      storage.alerts.ruleStates(userId),
+      storage.scores.get(userId),
+      velocityRows(userId, events, projected),
+    ]);
+    return { userId, events, stats, previous, stored, rows };
+  }
+
+  /** The user's events evaluated in order: the alerts raised and the rule states that changed. */
+  function evaluate(context: UserContext): { raised: Alert[]; changed: Map<string, RuleState> } {
+    const { stats, rows } = context;
+    const states = new Map<string, RuleState>(context.previous);
     const changed = new Map<string, RuleState>();
     const raised: Alert[] = [];
-    for (const event of events) {
+    for (const event of context.events) {
       const anchor = alertAnchor(event);
       if (anchor === null) continue;
       const { from, to } = outflowDays(rules, anchor);
@@ -92,39 +111,54 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
       }
       raised.push(...result.alerts);
     }
+    return { raised, changed };
+  }
+
+  /** Alerts stored, announced and notified, then the rule states that suppress them saved. */
+  async function raiseAlerts(contexts: readonly UserContext[]): Promise<void> {
+    const outcomes = contexts.map((c) => ({ userId: c.userId, ...evaluate(c) }));
+    const raised = outcomes.flatMap((o) => o.raised);
     if (raised.length > 0) {
       await storage.alerts.insert(raised);
       const wire = raised.map(alertToWire);
       await deps.bus.publish(
-        wire.map((w): BusMessage => ({ topic: deps.topics.alerts, key: userId, value: JSON.stringify(w) })),
+        wire.map((w): BusMessage => ({
+          topic: deps.topics.alerts,
+          key: w.user_id,
+          value: JSON.stringify(w),
+        })),
       );
       await deps.notify(
         wire.map((w) => ({ eventId: w.event_id, eventType: w.type, payload: JSON.stringify(w) })),
       );
       deps.metrics.inc('alerts_raised_total', raised.length);
     }
-    if (changed.size > 0) await storage.alerts.saveRuleStates(userId, changed);
-    return raised;
+    await mapBounded(
+      outcomes.filter((o) => o.changed.size > 0),
+      (o) => storage.alerts.saveRuleStates(o.userId, o.changed),
+    );
+    // an alert changes the credit score without any write
+    await mapBounded(
+      outcomes.filter((o) => o.raised.length > 0),
+      (o) => deps.invalidate(o.userId),
+    );
   }
 
-  async function rescore(
-    userId: string,
-    lastEventId: string,
-    stats: StoredStats | null,
-    stored: StoredCreditScore | null,
-  ): Promise<void> {
-    if (stats === null) return;
-    const now = deps.clock();
+  /** The user's score now, as a `credit_score.changed` event, or null when it did not move. */
+  async function scoreChange(context: UserContext, now: Date) {
+    const { userId, stats, stored } = context;
+    const last = context.events.at(-1);
+    if (stats === null || last === undefined) return null;
     const current = await creditScoreOf(userId, stats.days, storage.alerts, now);
     if (
       stored?.score === current.score &&
       stored.band === current.band &&
       stored.modelVersion === current.model_version
     ) {
-      return;
+      return null;
     }
-    const change = {
-      event_id: outgoingId(userId, lastEventId, current.score, current.band),
+    return {
+      event_id: outgoingId(userId, last.eventId, current.score, current.band),
       type: 'credit_score.changed',
       occurred_at: now.toISOString(),
       user_id: userId,
@@ -134,35 +168,28 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
       previous_band: stored?.band ?? null,
       model_version: current.model_version,
     };
-    const payload = JSON.stringify(change);
-    // announced before it is stored: a crash in between announces it again (same event id)
-    await deps.bus.publish([{ topic: deps.topics.creditScores, key: userId, value: payload }]);
-    await deps.notify([{ eventId: change.event_id, eventType: change.type, payload }]);
-    await storage.scores.put(userId, {
-      score: current.score,
-      band: current.band,
-      modelVersion: current.model_version,
-      computedAt: now,
-    });
   }
 
-  async function reactTo(
-    userId: string,
-    events: readonly TransactionEvent[],
-    projected: readonly AmountRow[] | undefined,
-  ): Promise<void> {
-    // every read up front, at once: the statistics as this batch's projection left them (both
-    // reactions measure the same state), the rule states and the last announced score
-    const [stats, previous, stored, rows] = await Promise.all([
-      storage.stats.read(userId),
-      storage.alerts.ruleStates(userId),
-      storage.scores.get(userId),
-      velocityRows(userId, events, projected),
-    ]);
-    const raised = await alertsFor(userId, events, { stats, previous, rows });
-    if (raised.length > 0) await deps.invalidate(userId);
-    const last = events.at(-1);
-    if (last) await rescore(userId, last.eventId, stats, stored);
+  async function rescore(contexts: readonly UserContext[]): Promise<void> {
+    const now = deps.clock();
+    const changes = (await mapBounded(contexts, (c) => scoreChange(c, now))).filter((c) => c !== null);
+    if (changes.length === 0) return;
+    const payloads = changes.map((change) => JSON.stringify(change));
+    // announced before they are stored: a crash in between announces them again (same event ids)
+    await deps.bus.publish(
+      changes.map((c, i) => ({ topic: deps.topics.creditScores, key: c.user_id, value: payloads[i] ?? '' })),
+    );
+    await deps.notify(
+      changes.map((c, i) => ({ eventId: c.event_id, eventType: c.type, payload: payloads[i] ?? '' })),
+    );
+    await storage.scores.put(
+      new Map(
+        changes.map((c) => [
+          c.user_id,
+          { score: c.score, band: c.band, modelVersion: c.model_version, computedAt: now },
+        ]),
+      ),
+    );
   }
 
   /** `rowsByUser`: what the projector read for each user (it covers the velocity windows). */
@@ -170,16 +197,11 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
     events: readonly TransactionEvent[],
     rowsByUser?: ReadonlyMap<string, readonly AmountRow[]>,
   ): Promise<void> {
-    const byUser = new Map<string, TransactionEvent[]>();
-    for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
-    const users = [...byUser];
-    for (let i = 0; i < users.length; i += USER_CONCURRENCY) {
-      await Promise.all(
-        users
-          .slice(i, i + USER_CONCURRENCY)
-          .map(([userId, list]) => reactTo(userId, list, rowsByUser?.get(userId))),
-      );
-    }
+    const contexts = await mapBounded([...eventsByUser(events)], ([userId, list]) =>
+      contextOf(userId, list, rowsByUser?.get(userId)),
+    );
+    await raiseAlerts(contexts);
+    await rescore(contexts);
   };
 }
 

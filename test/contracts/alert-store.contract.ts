@@ -156,12 +156,32 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
       const scores = store().scores;
       assert.equal(await scores.get(userId), null);
       const first = { score: 712, band: 'good', modelVersion: 'cs-1', computedAt: T0 };
-      await scores.put(userId, first);
+      await scores.put(new Map([[userId, first]]));
       assert.deepEqual(await scores.get(userId), first);
       const second = { score: 580, band: 'fair', modelVersion: 'cs-2', computedAt: at(1) };
-      await scores.put(userId, second);
-      await scores.put(unique('u'), first);
+      await scores.put(new Map([[userId, second]]));
+      await scores.put(new Map([[unique('u'), first]]));
       assert.deepEqual(await scores.get(userId), second);
+    });
+
+    void it('puts the scores of several users in one call, each replacing only its own', async () => {
+      const [a, b, c] = [unique('u'), unique('u'), unique('u')];
+      const scores = store().scores;
+      const old = { score: 400, band: 'poor', modelVersion: 'cs-1', computedAt: T0 };
+      await scores.put(new Map([[c, old]]));
+      const forA = { score: 801, band: 'excellent', modelVersion: 'cs-2', computedAt: at(2) };
+      const forB = { score: 655, band: 'fair', modelVersion: 'cs-2', computedAt: at(2) };
+      await scores.put(
+        new Map([
+          [a, forA],
+          [b, forB],
+        ]),
+      );
+      assert.deepEqual(await scores.get(a), forA);
+      assert.deepEqual(await scores.get(b), forB);
+      assert.deepEqual(await scores.get(c), old);
+      await scores.put(new Map()); // nothing to store: a no-op
+      assert.deepEqual(await scores.get(a), forA);
     });
   });
 }
