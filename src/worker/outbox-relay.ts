@@ -22,6 +22,8 @@ interface Options {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** A nudge waits this long, so the writes of concurrent requests are relayed as one batch. */
+const NUDGE_LINGER_MS = 5;
 
 /**
  * Moves outbox events to `transactions.v1` (options.topic), keyed by user so a user's events share a partition,
@@ -33,6 +35,7 @@ export function startOutboxRelay(options: Options): OutboxRelay {
   const { outbox, bus, logger, metrics, clock } = options;
   const state = { running: true };
   let wake: (() => void) | undefined;
+  let lingering = false;
   let backoffMs = 0;
 
   const pause = (ms: number) =>
@@ -88,7 +91,14 @@ export function startOutboxRelay(options: Options): OutboxRelay {
   })();
 
   return {
-    nudge: () => wake?.(),
+    nudge: () => {
+      if (wake === undefined || lingering) return;
+      lingering = true;
+      setTimeout(() => {
+        lingering = false;
+        wake?.();
+      }, NUDGE_LINGER_MS).unref();
+    },
     async stop() {
       state.running = false;
       wake?.();
