@@ -244,7 +244,7 @@ export interface StatsStore {
   clearPending(items: readonly PendingProjection[]): Promise<void>;
   /** Markers older than `before` (a lagging worker or a write that died before its commit). */
   stalePending(before: Date, limit: number): Promise<PendingProjection[]>;
-  /** Users with statistics or transactions, in id order after `after`, for reconciliation. */
+  /** Users with statistics, in id order after `after`, for reconciliation. */
   userIds(after: string | null, limit: number): Promise<string[]>;
 }
 
