@@ -1,7 +1,7 @@
 /**
  * The ceilings' HTTP server, a child process like the service: Fastify 5 with the service's
- * logger (same pino options, same LOG_LEVEL, one log line per request and response as Fastify
- * writes them for the service) and nothing else: no helmet, no auth, no rate limit, no schema
+ * logger (same pino options, same LOG_LEVEL, the same one access-log line per request as the
+ * service, src/http/access-log.ts) and nothing else: no helmet, no auth, no rate limit, no schema
  * validation. What our endpoints do beyond this is what their ratio prices.
  *   GET  /bare/:name  the same JSON text as our answer `name`, sent as is (as a cache hit is)
  *   GET  /raw/find    the history query on the driver, JSON of the raw rows
@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
+import { accessLogOptions } from '../../src/http/access-log.ts';
 import { loggerOptions } from '../../src/logger.ts';
 import { mongoBackend, sqliteBackend } from './raw-backends.ts';
 
@@ -20,7 +21,7 @@ const historyUser = env.BENCH_HISTORY_USER ?? '';
 const backend = env.MONGODB_URL ? await mongoBackend(env) : sqliteBackend(env);
 
 const logger: FastifyBaseLogger = pino(loggerOptions(env.LOG_LEVEL ?? 'info'));
-const app = Fastify({ loggerInstance: logger, bodyLimit: 16 * 1024 });
+const app = Fastify({ loggerInstance: logger, ...accessLogOptions(), bodyLimit: 16 * 1024 });
 
 app.get<{ Params: { name: string } }>('/bare/:name', async (request, reply) => {
   const body = bodies[request.params.name];

@@ -28,6 +28,7 @@ import {
   registerHardening,
   requestIdFor,
 } from './hardening.ts';
+import { accessLogOptions } from './access-log.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
 import { registerDraining } from './draining.ts';
 import { registerMetrics } from './metrics.routes.ts';
@@ -68,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance: logger,
+    ...accessLogOptions(),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false, // read by requestIdFor, which accepts only a sane X-Request-Id
     genReqId: requestIdFor,

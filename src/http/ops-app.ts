@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
+import { accessLogOptions } from './access-log.ts';
 import { requestIdFor } from './hardening.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
 import { registerMetrics } from './metrics.routes.ts';
@@ -15,7 +16,12 @@ export async function buildOpsApp(deps: {
   readonly metrics: Metrics;
 }): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger;
-  const app = Fastify({ loggerInstance: logger, requestIdHeader: false, genReqId: requestIdFor });
+  const app = Fastify({
+    loggerInstance: logger,
+    ...accessLogOptions(),
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+  });
   registerMetrics(app, deps.metrics);
   await app.register(healthRoutes, { checks: deps.health });
   return app;

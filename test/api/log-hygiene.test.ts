@@ -137,7 +137,13 @@ describe('log hygiene at trace level', () => {
 
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const requestLines = entries.filter((e) => 'req' in e || 'res' in e || 'reqId' in e);
-    assert.ok(requestLines.length >= responses.length * 2, 'incoming and completed for each request');
+    const completed = entries.filter((e) => e.msg === 'request completed');
+    assert.ok(completed.length >= responses.length, 'one access line for each request');
+    for (const entry of completed) {
+      const res = entry.res as { statusCode?: unknown } | undefined;
+      assert.equal(typeof res?.statusCode, 'number', `status in ${JSON.stringify(entry)}`);
+      assert.equal(typeof entry.responseTime, 'number');
+    }
     for (const entry of entries.filter((e) => 'req' in e || 'res' in e)) {
       assert.equal(typeof entry.reqId, 'string', `no reqId on ${JSON.stringify(entry)}`);
     }
