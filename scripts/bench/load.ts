@@ -27,9 +27,15 @@ export interface RunResult {
   /** Connection errors, timeouts and non-2xx answers: must be 0. */
   readonly errors: number;
   readonly statusCodes: Readonly<Record<string, number>>;
-  /** Server CPU time (user + system, all threads) per request, in microseconds. */
+  /**
+   * Server CPU time (user + system, all threads) per request, in microseconds, less what the
+   * server spends idle over the same time (its timers and pollers), measured just before.
+   */
   readonly cpuUsPerRequest: number;
 }
+
+/** How long the server is watched doing nothing, for its idle CPU rate. */
+const IDLE_SAMPLE_MS = 1_000;
 
 export interface LoadSettings {
   readonly durationS: number;
@@ -43,10 +49,13 @@ export async function measure(
   request: LoadRequest,
   settings: LoadSettings,
 ): Promise<{ runs: RunResult[]; median: RunResult }> {
-  if (settings.warmupS > 0) await once(server, request, settings.warmupS, settings.connections);
+  if (settings.warmupS > 0) await once(server, request, settings.warmupS, settings.connections, 0);
+  const idleBefore = server.cpuMs();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+  const idleMsPerS = ((server.cpuMs() - idleBefore) * 1000) / IDLE_SAMPLE_MS;
   const runs: RunResult[] = [];
   for (let i = 0; i < settings.runs; i++) {
-    runs.push(await once(server, request, settings.durationS, settings.connections));
+    runs.push(await once(server, request, settings.durationS, settings.connections, idleMsPerS));
   }
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
@@ -54,7 +63,13 @@ export async function measure(
   return { runs, median };
 }
 
-async function once(server: Child, request: LoadRequest, seconds: number, connections: number) {
+async function once(
+  server: Child,
+  request: LoadRequest,
+  seconds: number,
+  connections: number,
+  idleMsPerS: number,
+) {
   const { body } = request;
   // autocannon's own histogram rounds to whole milliseconds; its response event has the
   // hrtime-based duration, so percentiles are computed here from every response
@@ -85,7 +100,7 @@ async function once(server: Child, request: LoadRequest, seconds: number, connec
       latencies.push(responseTime);
     });
   });
-  const cpuMs = server.cpuMs() - cpuBefore;
+  const cpuMs = Math.max(0, server.cpuMs() - cpuBefore - idleMsPerS * result.duration);
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
     statusCodes[code] = stat.count ?? 0;
