@@ -42,7 +42,7 @@ export const ASSUMPTIONS = {
   dollarsPerGbMonth: 0.1,
   /** vCPUs per MongoDB replica-set member and per Kafka broker (3 brokers for 10M/day, more per shard at 1B). */
   storeMemberVcpus: 8,
-} as const;
+};
 
 type Assumptions = typeof ASSUMPTIONS;
 
