@@ -9,7 +9,8 @@ import { createEmbeddedReencryption } from './embedded-reencrypt.ts';
 import { createEmbeddedOutbox } from './embedded-outbox.ts';
 import { createEmbeddedStats } from './embedded-stats.ts';
 import { createEmbeddedWebhookStore } from './embedded-webhooks.ts';
-import { inWriteTransaction, openDatabase, settle, toAuditEntry, toRecord } from './embedded-sqlite.ts';
+import { createGroupCommit } from './embedded-group-commit.ts';
+import { openDatabase, settle, toAuditEntry, toRecord } from './embedded-sqlite.ts';
 
 /**
  * Durable local storage in `<dataDir>/fido.sqlite` for runs without servers. Resolves once the
@@ -45,6 +46,8 @@ const RECORD_COLUMNS =
   'id, user_id, full_name, transaction_date, amount_minor, currency, type, version, created_at, updated_at, deleted_at';
 
 function createTransactionStore(db: DatabaseSync): TransactionStore {
+  // the request path's writes: concurrent requests share one commit (one fsync)
+  const commit = createGroupCommit(db);
   const insertRecord = db.prepare(
     `INSERT INTO transactions (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO NOTHING`,
@@ -115,33 +118,31 @@ function createTransactionStore(db: DatabaseSync): TransactionStore {
   }
 
   return {
-    insert: (write) =>
-      settle(() => {
-        if (write.record.version !== 1) throw new RangeError('a new transaction starts at version 1');
-        inWriteTransaction(db, () => {
-          if (Number(insertRecord.run(...recordParams(write.record)).changes) === 0) {
-            throw new DuplicateIdError(write.record.id);
-          }
-          appendAuditAndEvent(write);
-        });
-      }),
+    insert: async (write) => {
+      if (write.record.version !== 1) throw new RangeError('a new transaction starts at version 1');
+      await commit(() => {
+        if (Number(insertRecord.run(...recordParams(write.record)).changes) === 0) {
+          throw new DuplicateIdError(write.record.id);
+        }
+        appendAuditAndEvent(write);
+      });
+    },
     get: (id) =>
       settle(() => {
         const row = selectRecord.get(id);
         return row === undefined ? null : toRecord(row);
       }),
-    replace: (expectedVersion, write) =>
-      settle(() => {
-        if (write.record.version !== expectedVersion + 1) {
-          throw new RangeError('a replacement carries expectedVersion + 1');
-        }
-        return inWriteTransaction(db, () => {
-          const [id, ...fields] = recordParams(write.record);
-          if (Number(replaceRecord.run(...fields, id, expectedVersion).changes) === 0) return false;
-          appendAuditAndEvent(write);
-          return true;
-        });
-      }),
+    replace: async (expectedVersion, write) => {
+      if (write.record.version !== expectedVersion + 1) {
+        throw new RangeError('a replacement carries expectedVersion + 1');
+      }
+      return commit(() => {
+        const [id, ...fields] = recordParams(write.record);
+        if (Number(replaceRecord.run(...fields, id, expectedVersion).changes) === 0) return false;
+        appendAuditAndEvent(write);
+        return true;
+      });
+    },
     listByUser: (query) => settle(() => listByUser(query)),
     auditTrail: (id) => settle(() => selectAudit.all(id).map(toAuditEntry)),
   };

@@ -45,6 +45,41 @@ void describe('embedded storage on disk', () => {
     }
   });
 
+  void it('commits the writes of one event-loop turn together, each failing alone, all durable when acknowledged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fido-group-'));
+    try {
+      const storage = await openEmbeddedStorage(dir);
+      const records = Array.from({ length: 20 }, () => aRecord());
+      const [first] = records;
+      assert.ok(first);
+      await storage.transactions.insert(creation(first));
+      // submitted in one turn: a duplicate of `first`, 19 new records, two racing updates of `first`
+      const [duplicate, updates, ...inserts] = await Promise.allSettled([
+        storage.transactions.insert(creation(first)),
+        Promise.all([
+          storage.transactions.replace(1, change(first, { amountMinor: 7n })),
+          storage.transactions.replace(1, change(first, { amountMinor: 8n })),
+        ]),
+        ...records.slice(1).map((r) => storage.transactions.insert(creation(r))),
+      ]);
+      assert.equal(duplicate.status, 'rejected');
+      assert.deepEqual(updates.status === 'fulfilled' && updates.value, [true, false]);
+      assert.ok(inserts.every((i) => i.status === 'fulfilled'));
+      // what was acknowledged is on disk: another connection to the file sees it
+      const other = await openEmbeddedStorage(dir);
+      try {
+        for (const r of records.slice(1)) assert.deepEqual(await other.transactions.get(r.id), r);
+        assert.equal((await other.transactions.get(first.id))?.amountMinor, 7n);
+        assert.equal((await other.outbox.pending(100)).length, 21);
+      } finally {
+        await other.close();
+        await storage.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   void it('keeps records, audit, outbox and idempotency keys across close and reopen', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fido-reopen-'));
     try {
