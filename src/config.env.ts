@@ -211,6 +211,13 @@ export const EnvSchema = Type.Object({
     default: 1_000,
     description: 'milliseconds between polls for due webhook deliveries when idle, 10-60000',
   }),
+  WEBHOOK_RETENTION_MS: Type.Integer({
+    minimum: 3_600_000,
+    maximum: 31_536_000_000,
+    default: 2_592_000_000,
+    description:
+      'milliseconds delivered and dead webhook deliveries are kept (then deleted), 3600000-31536000000 (default 30 days; keep it longer than the topics retention)',
+  }),
   WEBHOOK_ALLOWED_HOSTS: Type.Optional(
     Type.String({
       pattern: '^[^\\s,]+(,[^\\s,]+)*$',

@@ -41,6 +41,8 @@ export interface Config {
     readonly timeoutMs: number;
     readonly concurrency: number;
     readonly pollMs: number;
+    /** How long finished (delivered, dead) deliveries are kept for GET /webhooks/{id}/deliveries. */
+    readonly retentionMs: number;
     /** Lower-case host names (`*.` prefix: any subdomain); null: any host. */
     readonly allowedHosts: readonly string[] | null;
   };
@@ -141,6 +143,7 @@ function toConfig(env: Env): Config {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       concurrency: env.WEBHOOK_CONCURRENCY,
       pollMs: env.WEBHOOK_POLL_MS,
+      retentionMs: env.WEBHOOK_RETENTION_MS,
       allowedHosts:
         env.WEBHOOK_ALLOWED_HOSTS === undefined
           ? null

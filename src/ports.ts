@@ -380,4 +380,6 @@ export interface WebhookStore {
   update(delivery: WebhookDelivery): Promise<void>;
   /** A subscription's deliveries, newest first, at most `limit`. */
   deliveries(subscriptionId: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Deletes at most `limit` delivered or dead deliveries created before `before`; answers how many. */
+  purgeFinished(before: Date, limit: number): Promise<number>;
 }

@@ -50,6 +50,10 @@ export function createEmbeddedWebhookStore(db: DatabaseSync): WebhookStore {
        last_error = ?, delivered_at = ?
      WHERE id = ?`,
   );
+  const purge = db.prepare(
+    `DELETE FROM webhook_deliveries WHERE id IN (
+       SELECT id FROM webhook_deliveries WHERE state IN ('delivered', 'dead') AND created_at < ? LIMIT ?)`,
+  );
   const ofSubscription = db.prepare(
     `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = ?
      ORDER BY created_at DESC, id DESC LIMIT ?`,
@@ -123,6 +127,7 @@ export function createEmbeddedWebhookStore(db: DatabaseSync): WebhookStore {
       }),
     deliveries: (subscriptionId, limit) =>
       settle(() => ofSubscription.all(subscriptionId, limit).map(toDelivery)),
+    purgeFinished: (before, limit) => settle(() => Number(purge.run(before.getTime(), limit).changes)),
   };
 }
 

@@ -113,6 +113,21 @@ export async function createMongoWebhookStore(db: Db, guard: Guard): Promise<Web
       );
       return docs.map(toDelivery);
     },
+    async purgeFinished(before, limit) {
+      // ids first, then by _id: deleteMany takes no limit, and a bounded sweep must not hold the server
+      const finished = await guard(() =>
+        deliveries
+          .find(
+            { state: { $in: ['delivered', 'dead'] }, created_at: { $lt: before } },
+            { projection: { _id: 1 } },
+          )
+          .limit(limit)
+          .toArray(),
+      );
+      if (finished.length === 0) return 0;
+      const removed = await guard(() => deliveries.deleteMany({ _id: { $in: finished.map((d) => d._id) } }));
+      return removed.deletedCount;
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import type { ConsumedMessage, EventBus, Storage, Subscription } from '../ports.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { logAssignments } from './assignment-log.ts';
+import { startHousekeeping } from './housekeeping.ts';
 import { startReconciler } from './reconciler.ts';
 import { loadAlertRules } from '../alerts/alert-rules.ts';
 import { createStatsProjector } from './stats-projector.ts';
@@ -15,12 +16,16 @@ import { createTransactionEventsHandler } from './transaction-events.handler.ts'
 import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
 import { createWebhookFanOut, type WebhookFanOut } from '../webhooks/webhook-fanout.ts';
 
+const HOUSEKEEPING_INTERVAL_MS = 600_000;
+
 export interface Worker {
   readonly relay: OutboxRelay;
   readonly subscription: Subscription;
   /** What the worker does with a batch of transactions.v1 (for replays and redelivery tests). */
   handle(batch: readonly ConsumedMessage[]): Promise<void>;
   reconcile(): Promise<number>;
+  /** Deletes expired idempotency keys and old finished webhook deliveries (also every 10 minutes). */
+  housekeep(): Promise<{ idempotencyKeys: number; webhookDeliveries: number }>;
   /** Queues webhook deliveries of events (transaction events are queued after their projection). */
   readonly fanOut: WebhookFanOut;
   /** Sends queued webhook deliveries in the background. */
@@ -128,6 +133,13 @@ export async function startWorker(deps: {
     intervalMs: config.events.reconcileIntervalMs,
     invalidate,
   });
+  const housekeeping = startHousekeeping({
+    storage,
+    logger: logger.child({ component: 'housekeeping' }),
+    clock,
+    intervalMs: HOUSEKEEPING_INTERVAL_MS,
+    webhookRetentionMs: config.webhooks.retentionMs,
+  });
   const assignmentLog = logAssignments(subscription, logger.child({ component: 'consumer' }));
   logger.info({ group: config.events.groupId, topic: topics.transactions }, 'worker started');
   return {
@@ -137,8 +149,10 @@ export async function startWorker(deps: {
     fanOut,
     webhooks,
     reconcile: () => reconciler.runOnce(),
+    housekeep: () => housekeeping.runOnce(),
     async stop() {
       reconciler.stop();
+      housekeeping.stop();
       assignmentLog.stop();
       stopReadingLag();
       await subscription.close();

@@ -154,6 +154,23 @@ export function webhookStoreContract(name: string, open: () => Promise<Storage>)
       assert.deepEqual(await webhooks().due(now, 10), [dueSecond, dueLater]);
     });
 
+    void it('purges delivered and dead deliveries created before a time, at most limit; never a pending one', async () => {
+      const sub = aSubscription();
+      await webhooks().create(sub);
+      // created in 2001, before every other test's deliveries, so the counts are exact
+      const old = new Date('2001-01-01T00:00:00.000Z');
+      const cutoff = at(1000, old);
+      const delivered = aDelivery(sub.id, { state: 'delivered', createdAt: old, deliveredAt: old });
+      const dead = aDelivery(sub.id, { state: 'dead', createdAt: old, lastError: '500' });
+      const pending = aDelivery(sub.id, { createdAt: old });
+      const recent = aDelivery(sub.id, { state: 'delivered', createdAt: cutoff, deliveredAt: cutoff });
+      await webhooks().enqueue([delivered, dead, pending, recent]);
+      assert.equal(await webhooks().purgeFinished(cutoff, 1), 1);
+      assert.equal(await webhooks().purgeFinished(cutoff, 10), 1);
+      assert.equal(await webhooks().purgeFinished(cutoff, 10), 0);
+      assert.deepEqual(ids(await webhooks().deliveries(sub.id, 10)).sort(), [pending.id, recent.id].sort());
+    });
+
     void it('deletes a subscription with its deliveries; true once, then false', async () => {
       const sub = aSubscription();
       const kept = aSubscription({ owner: sub.owner });
