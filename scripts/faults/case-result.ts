@@ -33,12 +33,12 @@ export function brokenCase(fault: FaultCase, error: unknown, durationMs: number)
   };
 }
 
-/** The last warnings and errors each process logged, for a failed case. */
+/** The last errors, then warnings, each process logged (the 500s of a failed case are errors). */
 export function problemsLogged(processes: readonly ServiceProcess[]): string[] {
-  return processes.flatMap((p) =>
+  const at = (min: number, max: number, count: number) => (p: ServiceProcess) =>
     p.logs
-      .filter((l) => typeof l.level === 'number' && l.level >= 40)
-      .slice(-3)
-      .map((l) => `${p.name}: ${JSON.stringify(l).slice(0, 400)}`),
-  );
+      .filter((l) => typeof l.level === 'number' && l.level >= min && l.level < max)
+      .slice(-count)
+      .map((l) => `${p.name}: ${JSON.stringify(l).slice(0, 1200)}`);
+  return [...processes.flatMap(at(50, 100, 3)), ...processes.flatMap(at(40, 50, 1))];
 }
