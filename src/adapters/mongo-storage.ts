@@ -176,11 +176,18 @@ function canceledByShutdown(error: MongoServerError): boolean {
   return error.code === 1 && error.message.endsWith('context canceled');
 }
 
+/** The driver lets through Node's own error when it writes to a socket the server just closed. */
+function isBrokenSocket(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return error instanceof Error && (code === 'EPIPE' || code === 'ECONNRESET');
+}
+
 function guard<T>(operation: () => Promise<T>): Promise<T> {
   return operation().catch((error: unknown) => {
     const unavailable =
       error instanceof MongoServerSelectionError ||
       error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
+      isBrokenSocket(error) ||
       (error instanceof MongoServerError &&
         typeof error.code === 'number' &&
         (UNAVAILABLE_CODES.has(error.code) || canceledByShutdown(error)));
