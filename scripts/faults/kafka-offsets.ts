@@ -49,7 +49,8 @@ export async function consumption(
 /** True when `group` committed at least `target[p]` on every partition. */
 export function reached(state: Consumption, group: string, target: readonly bigint[]): boolean {
   const committed = state.committed[group] ?? [];
-  return target.every((end, p) => (committed[p] ?? -1n) >= end);
+  // a partition no message ever reached has no committed offset (-1) and nothing to consume
+  return target.every((end, p) => end <= 0n || (committed[p] ?? -1n) >= end);
 }
 
 /**
