@@ -7,6 +7,7 @@
  * Prints each case's reconciliation, then a table; exits 1 when any check failed.
  */
 import { parseArgs } from 'node:util';
+import { boundedInt } from '../stack/flags.ts';
 import { serverUrls } from '../stack/servers.ts';
 import { runBattery } from './battery.ts';
 import { formatCase, formatTable } from './report.ts';
@@ -22,14 +23,8 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '4' },
   },
 });
-const count = (name: Exclude<keyof typeof values, 'cases'>, max: number): number => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    process.stderr.write(`--${name} must be an integer 1-${max}\n`);
-    process.exit(2);
-  }
-  return value;
-};
+const count = (name: Exclude<keyof typeof values, 'cases'>, max: number): number =>
+  boundedInt(name, values[name], max);
 const writes = count('writes', 10_000);
 const only = values.cases === '' ? [] : values.cases.split(',');
 

@@ -6,6 +6,7 @@
  * (idempotent) when they are not set. Prints a report; exits 1 when a check failed.
  */
 import { parseArgs } from 'node:util';
+import { boundedInt } from './flags.ts';
 import { formatReport } from './report.ts';
 import { serverUrls } from './servers.ts';
 import { runStack } from './stack.ts';
@@ -19,14 +20,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '6' },
   },
 });
-const count = (name: keyof typeof values, max: number): number => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    process.stderr.write(`--${name} must be an integer 1-${max}\n`);
-    process.exit(2);
-  }
-  return value;
-};
+const count = (name: keyof typeof values, max: number): number => boundedInt(name, values[name], max);
 const writes = count('writes', 100_000);
 
 const servers = serverUrls();
