@@ -109,7 +109,7 @@ export const faultCases = (): readonly FaultCase[] => [
       check(
         'no request was cut off (in-flight requests finished)',
         stack.lb.failures.length === 0,
-        `${stack.lb.failures.length} answered 502 by the balancer`,
+        `${stack.lb.failures.length} answered 502 by the balancer: ${JSON.stringify(stack.lb.failures)}`,
       );
       check('the balancer moved on', !stack.lb.healthy(victim.address), '');
     },
