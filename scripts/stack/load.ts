@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly concurrency: number;
   /** No write starts after this many milliseconds (the load is bounded in count and in time). */
   readonly maxMs: number;
+  /** No write starts once this is aborted (a run that ends the load when its fault is over). */
+  readonly signal?: AbortSignal;
   /** Called after each acknowledged write with the running count (the run kills processes here). */
   readonly onWrite?: (acknowledged: number) => void;
 }
@@ -95,7 +97,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 
   async function lane(users: readonly string[]): Promise<void> {
-    while (started < options.writes && Date.now() < deadline) {
+    while (started < options.writes && Date.now() < deadline && options.signal?.aborted !== true) {
       const userId = users[randomInt(users.length)] ?? '';
       const live = liveOf(userId);
       const id = live[randomInt(Math.max(1, live.length))];

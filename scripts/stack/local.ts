@@ -5,10 +5,10 @@
  * Uses the servers named by MONGODB_URL, REDIS_URL and KAFKA_BROKERS, or starts the test bed
  * (idempotent) when they are not set. Prints a report; exits 1 when a check failed.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { boundedInt } from './flags.ts';
 import { formatReport } from './report.ts';
+import { serverUrls } from './servers.ts';
 import { runStack } from './stack.ts';
 
 const { values } = parseArgs({
@@ -20,14 +20,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '6' },
   },
 });
-const count = (name: keyof typeof values, max: number): number => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    process.stderr.write(`--${name} must be an integer 1-${max}\n`);
-    process.exit(2);
-  }
-  return value;
-};
+const count = (name: keyof typeof values, max: number): number => boundedInt(name, values[name], max);
 const writes = count('writes', 100_000);
 
 const servers = serverUrls();
@@ -43,26 +36,3 @@ const report = await runStack({
 });
 process.stdout.write(formatReport(report));
 process.exit(report.ok ? 0 : 1);
-
-/** The servers from the environment, else from the test bed's up.sh (which prints them). */
-function serverUrls(): { mongodbUrl: string; redisUrl: string; kafkaBrokers: string } {
-  const env: Record<string, string | undefined> = { ...process.env };
-  if (env.MONGODB_URL === undefined || env.REDIS_URL === undefined || env.KAFKA_BROKERS === undefined) {
-    process.stderr.write('MONGODB_URL, REDIS_URL or KAFKA_BROKERS not set: starting the test bed\n');
-    const up = spawnSync('bash', [join(import.meta.dirname, '..', 'testbed', 'up.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      encoding: 'utf8',
-    });
-    if (up.status !== 0) {
-      process.stderr.write('the test bed did not come up; see above\n');
-      process.exit(1);
-    }
-    for (const match of up.stdout.matchAll(/^([A-Z_]+)=(.*)$/gm)) env[match[1] ?? ''] = match[2];
-  }
-  const { MONGODB_URL, REDIS_URL, KAFKA_BROKERS } = env;
-  if (MONGODB_URL === undefined || REDIS_URL === undefined || KAFKA_BROKERS === undefined) {
-    process.stderr.write('no server URLs\n');
-    process.exit(1);
-  }
-  return { mongodbUrl: MONGODB_URL, redisUrl: REDIS_URL, kafkaBrokers: KAFKA_BROKERS };
-}

@@ -29,7 +29,7 @@ export function partitionList(partitions: readonly string[]): string {
   const byTopic = new Map<string, string[]>();
   for (const p of partitions) {
     const at = p.lastIndexOf(':');
-    const topic = p.slice(0, at).replace(/^stack-[0-9a-f]+\./, '');
+    const topic = p.slice(0, at).replace(/^[a-z]+-[0-9a-f]+\./, '');
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), p.slice(at + 1)]);
   }
   return [...byTopic].map(([topic, list]) => `${topic} [${list.join(' ')}]`).join(', ');

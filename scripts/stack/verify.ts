@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
 import type { Client, ClientStats } from './client.ts';
 import type { LoadBalancer, UpstreamFailure } from './load-balancer.ts';
-import { expectedStats, type LoadResult } from './load.ts';
+import type { LoadResult } from './load.ts';
 import type { ServiceProcess } from './processes.ts';
+import { analyticsMismatches, statsDifferences, waitSettled } from './reconcile.ts';
+import { assigned, poll } from './wait.ts';
 
 export interface Check {
   readonly name: string;
@@ -26,23 +26,6 @@ export interface StackReport {
 }
 
 const SETTLE_TIMEOUT_MS = 60_000;
-
-/** Polls until `check` holds, or throws naming what did not happen (no fixed sleeps). */
-export async function poll(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(100);
-  }
-}
-
-/** The partitions a worker process owns now, from its latest 'partitions assigned' log line. */
-export function assigned(service: ServiceProcess, since = 0): string[] {
-  const line = service.logs.findLast(
-    (l) => l.msg === 'partitions assigned' && Date.parse(String(l.time)) >= since,
-  );
-  return Array.isArray(line?.partitions) ? line.partitions.map(String) : [];
-}
 
 /**
  * After the load: the surviving worker owns every partition, every event is processed (outbox
@@ -86,22 +69,10 @@ export async function verify(input: {
   const storage = await openMongoStorage(input.mongodb);
   let reconcileDifferences = 0;
   try {
-    const settled = await poll(
-      async () => {
-        if ((await storage.outbox.backlog()) > 0) return false;
-        for (const user of users) if (await storage.stats.hasPending(user)) return false;
-        return true;
-      },
-      SETTLE_TIMEOUT_MS,
-      'every event processed',
-    ).then(
-      () => true,
-      () => false,
-    );
+    const settled = await waitSettled(storage, users, SETTLE_TIMEOUT_MS);
     check('every event was processed (outbox empty, no pending markers)', settled, '');
     input.say('every event processed; recomputing statistics');
-    for (const differences of await inChunks(users, (user) => reconcileUser(storage.stats, user, new Date())))
-      reconcileDifferences += differences;
+    reconcileDifferences = (await statsDifferences(storage, users)).days;
   } finally {
     await storage.close();
   }
@@ -112,31 +83,11 @@ export async function verify(input: {
   );
 
   input.say('reading analytics through the balancer');
-  const analyticsMismatches: string[] = [];
-  await inChunks(users, async (user) => {
-    const everCreated = [...load.model.values()].some((t) => t.userId === user);
-    const answer = await client.send('GET', `/api/v1/users/${user}/analytics`, { ok: [200, 404] });
-    const body = answer?.body as Record<string, unknown> | undefined;
-    if (!everCreated) {
-      if (answer?.status !== 404) analyticsMismatches.push(`${user}: expected 404, got ${answer?.status}`);
-      return;
-    }
-    const expected = expectedStats(load.model, user);
-    const served = {
-      transaction_count: body?.transaction_count,
-      total_credit: body?.total_credit,
-      total_debit: body?.total_debit,
-    };
-    if (JSON.stringify(served) !== JSON.stringify(expected)) {
-      analyticsMismatches.push(
-        `${user}: served ${JSON.stringify(served)}, expected ${JSON.stringify(expected)}`,
-      );
-    }
-  });
+  const mismatches = await analyticsMismatches(client, load.model, users);
   check(
     'analytics served equal a recomputation from the acknowledged writes',
-    analyticsMismatches.length === 0,
-    analyticsMismatches.slice(0, 5).join('; '),
+    mismatches.length === 0,
+    mismatches.slice(0, 5).join('; '),
   );
 
   const stray = lb.failures.filter((f) => f.backend !== input.victimApi || f.startedAt > kill.at);
@@ -168,15 +119,7 @@ export async function verify(input: {
     kill: { afterWrites: kill.afterWrites, inFlight: kill.inFlight },
     upstreamFailures: lb.failures,
     survivorPartitions,
-    statistics: { users: users.length, reconcileDifferences, analyticsMismatches },
+    statistics: { users: users.length, reconcileDifferences, analyticsMismatches: mismatches },
     checks,
   };
-}
-
-/** `work` for every item, a few at a time (the servers are shared with the rest of the machine). */
-async function inChunks<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (let i = 0; i < items.length; i += 6)
-    results.push(...(await Promise.all(items.slice(i, i + 6).map(work))));
-  return results;
 }

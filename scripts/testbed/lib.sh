@@ -4,6 +4,9 @@
 TESTBED_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$TESTBED_DIR/../.." && pwd)"
 SERVICES="$ROOT/.services"
+# A checkout sharing another's servers links its .services there: use the physical path, which is
+# what the servers' command lines (FERRETDB_MATCH) carry, so either checkout recognises them.
+[[ -L $SERVICES ]] && SERVICES="$(readlink -f "$SERVICES")"
 CACHE="$ROOT/.cache"
 
 REDIS_PORT=16379

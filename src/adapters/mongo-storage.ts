@@ -168,14 +168,29 @@ function createTransactionStore(
 // Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
 const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
+/**
+ * FerretDB (the test bed's server) cancels the commands in flight when it shuts down and answers
+ * them InternalError (1) "… context canceled", where MongoDB answers InterruptedAtShutdown.
+ */
+function canceledByShutdown(error: MongoServerError): boolean {
+  return error.code === 1 && error.message.endsWith('context canceled');
+}
+
+/** The driver lets through Node's own error when it writes to a socket the server just closed. */
+function isBrokenSocket(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return error instanceof Error && (code === 'EPIPE' || code === 'ECONNRESET');
+}
+
 function guard<T>(operation: () => Promise<T>): Promise<T> {
   return operation().catch((error: unknown) => {
     const unavailable =
       error instanceof MongoServerSelectionError ||
       error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
+      isBrokenSocket(error) ||
       (error instanceof MongoServerError &&
         typeof error.code === 'number' &&
-        UNAVAILABLE_CODES.has(error.code));
+        (UNAVAILABLE_CODES.has(error.code) || canceledByShutdown(error)));
     if (unavailable) throw new DependencyUnavailableError('database', error);
     throw error;
   });
