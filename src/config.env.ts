@@ -225,6 +225,13 @@ export const EnvSchema = Type.Object({
         'comma-separated host names webhook URLs may point to (*.example.com for subdomains); unset: any host',
     }),
   ),
+  SHUTDOWN_WITHDRAW_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 0,
+    description:
+      'milliseconds readiness answers 503 on SIGTERM before the listener closes, so load balancers stop routing first; set it to their detection time (HAProxy: inter x fall), 0-60000',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 120_000,

@@ -21,6 +21,8 @@ export interface Config {
   readonly defaultCurrency: string;
   readonly idempotencyTtlMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Readiness fails this long on SIGTERM before the listener closes (load balancers' detection time). */
+  readonly shutdownWithdrawMs: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   readonly corsOrigins: readonly string[];
   readonly events: {
@@ -83,6 +85,11 @@ export function loadConfig(env: EnvInput = process.env): Config {
       `CACHE_REFRESH_AFTER_MS=${parsed.CACHE_REFRESH_AFTER_MS} is invalid: expected less than CACHE_TTL_MS (${parsed.CACHE_TTL_MS}), so hot entries are refreshed before they expire`,
     ]);
   }
+  if (parsed.SHUTDOWN_WITHDRAW_MS >= parsed.SHUTDOWN_TIMEOUT_MS) {
+    throw new ConfigError([
+      `SHUTDOWN_WITHDRAW_MS=${parsed.SHUTDOWN_WITHDRAW_MS} is invalid: expected less than SHUTDOWN_TIMEOUT_MS (${parsed.SHUTDOWN_TIMEOUT_MS}), which bounds the whole stop`,
+    ]);
+  }
   return toConfig(parsed);
 }
 
@@ -120,6 +127,7 @@ function toConfig(env: Env): Config {
     defaultCurrency: env.DEFAULT_CURRENCY,
     idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownWithdrawMs: env.SHUTDOWN_WITHDRAW_MS,
     rateLimit: Object.freeze({ max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS }),
     corsOrigins: Object.freeze(env.CORS_ORIGINS?.split(',') ?? []),
     events: Object.freeze({

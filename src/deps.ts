@@ -50,6 +50,8 @@ export interface Deps {
   readonly corsOrigins: readonly string[];
   readonly consoleLogin: ConsoleLogin | null;
   readonly health: readonly HealthCheck[];
+  /** From now on readiness answers 503 (shutdown), so load balancers stop sending new requests. */
+  withdraw(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export interface Deps {
  */
 export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const keyring = createKeyring(parseKeys(encryptionKeys(config, logger)));
+  const lifecycle = { withdrawn: false };
   const storage = config.mongodb
     ? await openMongoStorage(config.mongodb)
     : await openEmbeddedStorage(config.dataDir);
@@ -152,12 +155,20 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     // after authenticator(): it reads the secret that step generated
     consoleLogin: createConsoleLogin(config),
     health: [
+      {
+        name: 'serving',
+        critical: true,
+        check: () => (lifecycle.withdrawn ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
+      },
       { name: 'store', critical: true, check: () => storage.ping() },
       // writes go to the outbox, so the API keeps serving while the broker is away
       { name: 'event_bus', critical: false, check: () => bus.ping() },
       // without the cache every read is answered from the store: slower, still correct
       { name: 'cache', critical: false, check: () => cache.check() },
     ],
+    withdraw: () => {
+      lifecycle.withdrawn = true;
+    },
     async close() {
       await bus.close();
       await storage.close();

@@ -25,6 +25,15 @@ async function main(): Promise<void> {
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     steps: [
+      // readiness fails first while requests are still served, until the load balancers have
+      // seen it (their health-check period × failures); then no new connection comes our way
+      {
+        name: 'withdraw',
+        run: async () => {
+          deps.withdraw();
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownWithdrawMs));
+        },
+      },
       // refuses new requests (503) and waits for the in-flight ones
       {
         name: 'http',

@@ -81,6 +81,9 @@ export async function launchStack(options: {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     PORT: '0',
+    // the balancer polls readiness every 200 ms: a SIGTERMed API stays reachable for 3 polls
+    // after its readiness fails, then closes its listener (no request is cut off)
+    SHUTDOWN_WITHDRAW_MS: '600',
     ...options.env,
   };
   const services: ServiceProcess[] = [];

@@ -36,4 +36,12 @@ describe('config', () => {
       },
     );
   });
+
+  it('refuses a shutdown withdrawal as long as the whole shutdown bound', () => {
+    assert.throws(
+      () => loadConfig({ SHUTDOWN_WITHDRAW_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' }),
+      /SHUTDOWN_WITHDRAW_MS=10000 is invalid: expected less than SHUTDOWN_TIMEOUT_MS/,
+    );
+    assert.equal(loadConfig({ SHUTDOWN_WITHDRAW_MS: '2000' }).shutdownWithdrawMs, 2000);
+  });
 });
