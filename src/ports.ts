@@ -310,10 +310,26 @@ export interface AlertStore {
   ): Promise<Alert[]>;
   /** How many alerts of the user were raised at or after `since`. */
   countSince(userId: string, since: Date): Promise<number>;
-  /** The user's rule states by rule key; empty for a user never evaluated. */
-  ruleStates(userId: string): Promise<Map<string, RuleState>>;
-  /** Sets the given rule states of the user (others unchanged). One writer per user (the worker). */
-  saveRuleStates(userId: string, states: ReadonlyMap<string, RuleState>): Promise<void>;
+  /** The user's rule states by rule key (empty for a user never evaluated) and how far they go. */
+  ruleStates(userId: string): Promise<UserRuleStates>;
+  /**
+   * For each user: sets the given rule states (others unchanged) and the position evaluated
+   * through, in one transaction where the store has them. One writer per user (the worker).
+   */
+  saveRuleStates(byUser: ReadonlyMap<string, UserRuleStates>): Promise<void>;
+}
+
+/** Where a consumed event sat on its topic, and when it occurred (see alertsReplayed). */
+export interface EventPosition {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly occurredAt: Date;
+}
+
+export interface UserRuleStates {
+  readonly states: ReadonlyMap<string, RuleState>;
+  /** The last event the rules were evaluated for; a replay skips it and those before it. */
+  readonly evaluatedThrough: EventPosition | null;
 }
 
 /** The last credit score the worker computed for a user: what `credit_score.changed` compares to. */

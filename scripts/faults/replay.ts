@@ -102,7 +102,7 @@ function offsets(context: CaseContext, groups: readonly string[]) {
 }
 
 /** Issue 9: "alert effects not doubled". See docs/FAULTS.md for why it can fail today. */
-export const REPLAY_ALERTS_CHECK = 'a replay raises no alert and moves no alert state of the reference users';
+const REPLAY_ALERTS_CHECK = 'a replay raises no alert and moves no alert state of the reference users';
 
 interface Effects {
   /** Statistics and credit score, as comparable text. */
@@ -124,7 +124,7 @@ async function effects(storage: Storage, users: readonly string[]): Promise<Map<
       storage.alerts.ruleStates(user),
       storage.scores.get(user),
     ]);
-    const rules = [...states].sort(([a], [b]) => a.localeCompare(b));
+    const rules = [...states.states].sort(([a], [b]) => a.localeCompare(b));
     const text = (value: unknown) =>
       JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     return {

@@ -5,6 +5,7 @@ import type { AlertStore, CreditScoreStore } from '../ports.ts';
 import {
   inWriteTransaction,
   readDate,
+  readInt,
   readNullable,
   readNumber,
   readText,
@@ -40,6 +41,13 @@ export function createEmbeddedAlertStore(db: DatabaseSync): AlertStore {
     `INSERT OR REPLACE INTO alert_rule_states (user_id, rule_key, active, crossings, since)
      VALUES (?, ?, ?, ?, ?)`,
   );
+  const position = db.prepare(
+    'SELECT topic_partition, topic_offset, occurred_at FROM alert_positions WHERE user_id = ?',
+  );
+  const savePosition = db.prepare(
+    `INSERT OR REPLACE INTO alert_positions (user_id, topic_partition, topic_offset, occurred_at)
+     VALUES (?, ?, ?, ?)`,
+  );
 
   return {
     insert: (alerts) =>
@@ -71,9 +79,10 @@ export function createEmbeddedAlertStore(db: DatabaseSync): AlertStore {
       }),
     countSince: (userId, since) => settle(() => readNumber(count.get(userId, since.getTime()) ?? {}, 'n')),
     ruleStates: (userId) =>
-      settle(
-        () =>
-          new Map(
+      settle(() => {
+        const at = position.get(userId);
+        return {
+          states: new Map(
             states.all(userId).map((r) => [
               readText(r, 'rule_key'),
               {
@@ -83,11 +92,26 @@ export function createEmbeddedAlertStore(db: DatabaseSync): AlertStore {
               },
             ]),
           ),
-      ),
-    saveRuleStates: (userId, changes) =>
+          evaluatedThrough:
+            at === undefined
+              ? null
+              : {
+                  partition: readNumber(at, 'topic_partition'),
+                  offset: readInt(at, 'topic_offset'),
+                  occurredAt: readDate(at, 'occurred_at'),
+                },
+        };
+      }),
+    saveRuleStates: (byUser) =>
       settle(() => {
         inWriteTransaction(db, () => {
-          for (const [key, s] of changes) saveState.run(userId, key, s.active ? 1 : 0, s.crossings, s.since);
+          for (const [userId, { states: changes, evaluatedThrough: through }] of byUser) {
+            for (const [key, s] of changes)
+              saveState.run(userId, key, s.active ? 1 : 0, s.crossings, s.since);
+            if (through !== null) {
+              savePosition.run(userId, through.partition, through.offset, through.occurredAt.getTime());
+            }
+          }
         });
       }),
   };

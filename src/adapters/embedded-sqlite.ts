@@ -141,6 +141,13 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at, id);
    CREATE INDEX webhook_deliveries_by_subscription
      ON webhook_deliveries (subscription_id, created_at DESC, id DESC);`,
+  // How far each user's alert rules were evaluated (a topic replay skips what came before).
+  `CREATE TABLE alert_positions (
+     user_id TEXT PRIMARY KEY,
+     topic_partition INTEGER NOT NULL,
+     topic_offset INTEGER NOT NULL,
+     occurred_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 export function openDatabase(dataDir: string): DatabaseSync {

@@ -1,6 +1,6 @@
 import { MongoBulkWriteError } from 'mongodb';
 import type { Db, Filter } from 'mongodb';
-import type { Alert, RuleState } from '../alerts/alert-evaluation.ts';
+import type { Alert } from '../alerts/alert-evaluation.ts';
 import type { Severity } from '../alerts/alert-rules.ts';
 import type { AlertStore, CreditScoreStore } from '../ports.ts';
 import type { Guard } from './mongo-storage.ts';
@@ -22,6 +22,8 @@ export interface AlertDoc {
 export interface RuleStatesDoc {
   _id: string;
   states?: Record<string, { active: boolean; crossings: number; since: string | null }>;
+  /** The last event evaluated: its partition, offset (decimal text: int64) and occurred_at. */
+  evaluated_through?: { partition: number; offset: string; occurred_at: Date };
 }
 
 /** `credit_scores`: the last score computed for each user. */
@@ -77,21 +79,44 @@ export function createMongoAlertStore(db: Db, guard: Guard): AlertStore {
     },
     async ruleStates(userId) {
       const doc = await guard(() => rules.findOne({ _id: userId }));
-      return new Map(Object.entries(doc?.states ?? {}));
+      const through = doc?.evaluated_through;
+      return {
+        states: new Map(Object.entries(doc?.states ?? {})),
+        evaluatedThrough:
+          through === undefined
+            ? null
+            : {
+                partition: through.partition,
+                offset: BigInt(through.offset),
+                occurredAt: through.occurred_at,
+              },
+      };
     },
-    async saveRuleStates(userId, states) {
-      if (states.size === 0) return; // an empty $set is an error
-      const set: Record<string, RuleState> = {};
-      for (const [key, state] of states) {
-        // The key becomes a field name: '.' would nest it and '$' is refused as an operator.
-        if (key === '' || key.includes('.') || key.includes('$')) {
-          throw new RangeError(`rule key ${JSON.stringify(key)} cannot be a field name`);
+    async saveRuleStates(byUser) {
+      const ops = [...byUser].flatMap(([userId, { states, evaluatedThrough }]) => {
+        const set: Record<string, unknown> = {};
+        for (const [key, state] of states) {
+          // The key becomes a field name: '.' would nest it and '$' is refused as an operator.
+          if (key === '' || key.includes('.') || key.includes('$')) {
+            throw new RangeError(`rule key ${JSON.stringify(key)} cannot be a field name`);
+          }
+          set[`states.${key}`] = { active: state.active, crossings: state.crossings, since: state.since };
         }
-        set[`states.${key}`] = { active: state.active, crossings: state.crossings, since: state.since };
-      }
+        if (evaluatedThrough !== null) {
+          set.evaluated_through = {
+            partition: evaluatedThrough.partition,
+            offset: evaluatedThrough.offset.toString(),
+            occurred_at: evaluatedThrough.occurredAt,
+          };
+        }
+        // an empty $set is an error
+        if (Object.keys(set).length === 0) return [];
+        return [{ updateOne: { filter: { _id: userId }, update: { $set: set }, upsert: true } }];
+      });
+      if (ops.length === 0) return;
       // Not atomic as a conditional update would need to be, and need not be: one writer per user
       // (the worker's partition owner), so no other write can interleave with this one.
-      await guard(() => rules.updateOne({ _id: userId }, { $set: set }, { upsert: true }));
+      await guard(() => rules.bulkWrite(ops, { ordered: false }));
     },
   };
 }

@@ -24,6 +24,8 @@ interface Options {
 const MAX_BACKOFF_MS = 5_000;
 /** A nudge waits this long, so the writes of concurrent requests are relayed as one batch. */
 const NUDGE_LINGER_MS = 5;
+/** The longest the final flush at stop may take (SHUTDOWN_TIMEOUT_MS bounds the whole stop). */
+const FINAL_FLUSH_MS = 3_000;
 
 /**
  * Moves outbox events to `transactions.v1` (options.topic), keyed by user so a user's events share a partition,
@@ -104,10 +106,16 @@ export function startOutboxRelay(options: Options): OutboxRelay {
       wake?.();
       await loop;
       // drains the backlog, not just one batch: events recorded by the last requests of this
-      // instance are published now rather than by whichever worker polls next
+      // instance are published now rather than by whichever worker polls next; bounded, so a
+      // large backlog (a broker that was away) cannot hold the stop past its deadline: what is
+      // left stays in the outbox for the other relays, or this one's next start
+      const deadline = Date.now() + FINAL_FLUSH_MS;
       try {
         let published = options.batchSize;
-        while (published === options.batchSize) published = await relayOnce();
+        while (published === options.batchSize && Date.now() < deadline) published = await relayOnce();
+        if (published === options.batchSize) {
+          logger.warn({ flushMs: FINAL_FLUSH_MS }, 'outbox relay: backlog left in the outbox at stop');
+        }
       } catch (error) {
         logger.warn({ err: error }, 'outbox relay: final flush failed; events stay in the outbox');
       }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { parseWire } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ConsumedMessage, EventBus } from '../ports.ts';
+import type { ConsumedMessage, EventBus, EventPosition } from '../ports.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 
 /**
@@ -15,15 +15,26 @@ export function createTransactionEventsHandler(deps: {
   dlqTopic: string;
   logger: Logger;
   metrics: Metrics;
-  project: (events: readonly TransactionEvent[]) => Promise<unknown>;
+  /** `positions`: where each event sat on the topic (alert rules skip what they evaluated before). */
+  project: (
+    events: readonly TransactionEvent[],
+    positions: ReadonlyMap<TransactionEvent, EventPosition>,
+  ) => Promise<unknown>;
 }) {
   return async function handle(batch: readonly ConsumedMessage[]): Promise<void> {
     const events: TransactionEvent[] = [];
+    const positions = new Map<TransactionEvent, EventPosition>();
     const rejected: { message: ConsumedMessage; reason: string }[] = [];
     for (const message of batch) {
       const parsed = parseWire(message.value);
-      if (parsed.ok) events.push(parsed.event);
-      else rejected.push({ message, reason: parsed.reason });
+      if (parsed.ok) {
+        events.push(parsed.event);
+        positions.set(parsed.event, {
+          partition: message.partition,
+          offset: BigInt(message.offset),
+          occurredAt: parsed.event.occurredAt,
+        });
+      } else rejected.push({ message, reason: parsed.reason });
     }
     if (rejected.length > 0) {
       await deps.bus.publish(
@@ -46,7 +57,7 @@ export function createTransactionEventsHandler(deps: {
       }
     }
     if (events.length > 0) {
-      await deps.project(events);
+      await deps.project(events, positions);
       deps.metrics.inc('events_projected_total', events.length);
     }
   };

@@ -11,7 +11,16 @@ import { outflowDays, velocityWindow, type AlertRules } from '../alerts/alert-ru
 import { alertToWire } from '../events/alert-events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AmountRow } from '../analytics/day-totals.ts';
-import type { BusMessage, EventBus, Storage, StoredCreditScore, StoredStats } from '../ports.ts';
+import { evaluatedBefore } from '../alerts/evaluated-through.ts';
+import type {
+  BusMessage,
+  EventBus,
+  EventPosition,
+  Storage,
+  StoredCreditScore,
+  StoredStats,
+  UserRuleStates,
+} from '../ports.ts';
 import { creditScoreOf } from '../scores/credit-score.service.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 import { eventsByUser, mapBounded } from './per-user.ts';
@@ -43,7 +52,9 @@ interface UserContext {
   readonly events: readonly TransactionEvent[];
   /** The statistics as this batch's projection left them (both reactions measure this state). */
   readonly stats: StoredStats | null;
-  readonly previous: ReadonlyMap<string, RuleState>;
+  readonly previous: UserRuleStates;
+  /** Where each event sat on the topic, when the consumer said so. */
+  readonly positions: ReadonlyMap<TransactionEvent, EventPosition> | undefined;
   /** The last announced score. */
   readonly stored: StoredCreditScore | null;
   readonly rows: readonly AmountRow[];
@@ -78,6 +89,7 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
     userId: string,
     events: readonly TransactionEvent[],
     projected: readonly AmountRow[] | undefined,
+    positions: ReadonlyMap<TransactionEvent, EventPosition> | undefined,
   ): Promise<UserContext> {
     const [stats, previous, stored, rows] = await Promise.all([
       storage.stats.read(userId),
@@ -85,16 +97,23 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
       storage.scores.get(userId),
       velocityRows(userId, events, projected),
     ]);
-    return { userId, events, stats, previous, stored, rows };
+    return { userId, events, stats, previous, positions, stored, rows };
   }
 
-  /** The user's events evaluated in order: the alerts raised and the rule states that changed. */
-  function evaluate(context: UserContext): { raised: Alert[]; changed: Map<string, RuleState> } {
-    const { stats, rows } = context;
-    const states = new Map<string, RuleState>(context.previous);
+  /**
+   * The user's events evaluated in order, but for those evaluated before (evaluated-through.ts):
+   * the alerts raised, the rule states that changed and the position evaluated through now.
+   */
+  function evaluate(context: UserContext): { raised: Alert[]; saved: UserRuleStates | null } {
+    const { stats, rows, previous } = context;
+    const states = new Map<string, RuleState>(previous.states);
     const changed = new Map<string, RuleState>();
     const raised: Alert[] = [];
+    let through: EventPosition | null = null;
     for (const event of context.events) {
+      const position = context.positions?.get(event);
+      if (evaluatedBefore(position, previous.evaluatedThrough)) continue;
+      through = position ?? through;
       const anchor = alertAnchor(event);
       if (anchor === null) continue;
       const { from, to } = outflowDays(rules, anchor);
@@ -111,7 +130,9 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
       }
       raised.push(...result.alerts);
     }
-    return { raised, changed };
+    const saved =
+      changed.size > 0 || through !== null ? { states: changed, evaluatedThrough: through } : null;
+    return { raised, saved };
   }
 
   /** Alerts stored, announced and notified, then the rule states that suppress them saved. */
@@ -133,10 +154,8 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
       );
       deps.metrics.inc('alerts_raised_total', raised.length);
     }
-    await mapBounded(
-      outcomes.filter((o) => o.changed.size > 0),
-      (o) => storage.alerts.saveRuleStates(o.userId, o.changed),
-    );
+    const saved = outcomes.flatMap((o) => (o.saved === null ? [] : [[o.userId, o.saved] as const]));
+    if (saved.length > 0) await storage.alerts.saveRuleStates(new Map(saved));
     // an alert changes the credit score without any write
     await mapBounded(
       outcomes.filter((o) => o.raised.length > 0),
@@ -192,13 +211,17 @@ export function createUserInteractions(deps: UserInteractionsDeps) {
     );
   }
 
-  /** `rowsByUser`: what the projector read for each user (it covers the velocity windows). */
+  /**
+   * `rowsByUser`: what the projector read for each user (it covers the velocity windows);
+   * `positions`: where each event sat on the topic (without them nothing is skipped as replayed).
+   */
   return async function react(
     events: readonly TransactionEvent[],
     rowsByUser?: ReadonlyMap<string, readonly AmountRow[]>,
+    positions?: ReadonlyMap<TransactionEvent, EventPosition>,
   ): Promise<void> {
     const contexts = await mapBounded([...eventsByUser(events)], ([userId, list]) =>
-      contextOf(userId, list, rowsByUser?.get(userId)),
+      contextOf(userId, list, rowsByUser?.get(userId), positions),
     );
     await raiseAlerts(contexts);
     await rescore(contexts);

@@ -109,12 +109,12 @@ export async function startWorker(deps: {
     dlqTopic: topics.transactionsDlq,
     logger: logger.child({ component: 'stats-projector' }),
     metrics,
-    project: async (events) => {
+    project: async (events, positions) => {
       const rows = await projectStats(events);
       // independent of each other; both complete before the batch's offsets are committed
       await Promise.all([
         fanOut.enqueue(events.map((e) => ({ eventId: e.eventId, eventType: e.type, payload: toWire(e) }))),
-        react(events, rows),
+        react(events, rows, positions),
       ]);
     },
   });

@@ -119,32 +119,50 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
       assert.equal(await alerts().countSince(userId, at(86_400_001)), 0);
     });
 
-    void it('has no rule states for a user never evaluated', async () => {
-      assert.deepEqual(await alerts().ruleStates(unique('u')), new Map());
+    void it('has no rule states and no position for a user never evaluated', async () => {
+      assert.deepEqual(await alerts().ruleStates(unique('u')), { states: new Map(), evaluatedThrough: null });
     });
 
-    void it('sets the given rule states, leaves the others, and round-trips every field', async () => {
-      const userId = unique('u');
+    void it('sets the given rule states and positions of several users, leaves the others, and round-trips every field', async () => {
+      const [userId, other] = [unique('u'), unique('u')];
       const active: RuleState = { active: true, crossings: 3, since: T0.toISOString() };
       const inactive: RuleState = { active: false, crossings: 0, since: null };
+      // offsets are int64: one beyond Number's exact range must come back exactly
+      const first = { partition: 3, offset: 9_007_199_254_740_993n, occurredAt: T0 };
+      const later = { partition: 3, offset: 9_007_199_254_740_999n, occurredAt: at(60_000) };
       await alerts().saveRuleStates(
-        userId,
         new Map([
-          ['velocity:count', active],
-          ['sustained_outflow:GHS', inactive],
+          [
+            userId,
+            {
+              states: new Map([
+                ['velocity:count', active],
+                ['sustained_outflow:GHS', inactive],
+              ]),
+              evaluatedThrough: first,
+            },
+          ],
+          [other, { states: new Map([['velocity:count', active]]), evaluatedThrough: null }],
         ]),
       );
-      await alerts().saveRuleStates(userId, new Map()); // nothing changed: a no-op
+      await alerts().saveRuleStates(new Map()); // nothing changed: a no-op
       const cleared: RuleState = { active: false, crossings: 3, since: null };
-      await alerts().saveRuleStates(userId, new Map([['velocity:count', cleared]]));
-      await alerts().saveRuleStates(unique('u'), new Map([['velocity:count', active]]));
-      assert.deepEqual(
-        await alerts().ruleStates(userId),
-        new Map([
+      await alerts().saveRuleStates(
+        new Map([[userId, { states: new Map([['velocity:count', cleared]]), evaluatedThrough: later }]]),
+      );
+      // a position alone (no state changed) is saved too; absent states stay as they were
+      await alerts().saveRuleStates(new Map([[other, { states: new Map(), evaluatedThrough: first }]]));
+      assert.deepEqual(await alerts().ruleStates(userId), {
+        states: new Map([
           ['velocity:count', cleared],
           ['sustained_outflow:GHS', inactive],
         ]),
-      );
+        evaluatedThrough: later,
+      });
+      assert.deepEqual(await alerts().ruleStates(other), {
+        states: new Map([['velocity:count', active]]),
+        evaluatedThrough: first,
+      });
     });
   });
 

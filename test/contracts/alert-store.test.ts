@@ -22,16 +22,26 @@ void describe('MongoDB alerts', () => {
       for (const key of ['velocity:debit:G.HS', '$velocity', '']) {
         await assert.rejects(
           store().alerts.saveRuleStates(
-            userId,
             new Map([
-              ['velocity:count', state],
-              [key, state],
+              [
+                userId,
+                {
+                  states: new Map([
+                    ['velocity:count', state],
+                    [key, state],
+                  ]),
+                  evaluatedThrough: null,
+                },
+              ],
             ]),
           ),
           RangeError,
         );
       }
-      assert.deepEqual(await store().alerts.ruleStates(userId), new Map());
+      assert.deepEqual(await store().alerts.ruleStates(userId), {
+        states: new Map(),
+        evaluatedThrough: null,
+      });
     });
   });
 });

@@ -148,6 +148,46 @@ for (const bus of ['kafka', 'embedded'] as const) {
       assert.equal((await alertsOf(user)).length, 1, 'no duplicate alert after the replay');
     });
 
+    it('a replay after later writes changed the windows raises no second alert for a crossing', async () => {
+      const user = uniqueId('rewind');
+      // 4 credits a minute apart cross at the 4th (4 > 3 in 30 minutes); a day later it clears
+      for (const minute of ['00', '01', '02', '03']) {
+        await write(user, { transaction_amount: '1.00', transaction_date: `2024-11-05T10:${minute}:00Z` });
+      }
+      await write(user, { transaction_amount: '1.00', transaction_date: '2024-11-06T10:00:00Z' });
+      // back-dated into the first window: evaluated at its own date it crosses nothing, but a
+      // re-evaluation of the first events would now count it and cross at the 3rd
+      await write(user, { transaction_amount: '1.00', transaction_date: '2024-11-05T09:59:00Z' });
+      await alertsWhenSettled(user);
+      const before = await alertsOf(user);
+      assert.deepEqual(
+        before.map((a) => a.rule_key),
+        ['velocity:count'],
+      );
+      assert.ok(t.worker);
+      const replayed: ConsumedMessage[] = [];
+      const replay = await t.deps.bus.subscribe({
+        groupId: uniqueId('rewind'),
+        topics: [topicsFor(t.deps.config.events.topicPrefix).transactions],
+        maxBatch: 100,
+        handle: async (batch) => {
+          const mine = batch.filter((m) => m.key === user);
+          if (mine.length > 0) await t.worker?.handle(mine);
+          replayed.push(...mine);
+        },
+      });
+      try {
+        await eventually(() => Promise.resolve(replayed.length >= 6 ? true : undefined), 30_000);
+      } finally {
+        await replay.close();
+      }
+      assert.deepEqual(
+        (await alertsOf(user)).map((a) => a.id),
+        before.map((a) => a.id),
+        'the replay raised nothing',
+      );
+    });
+
     it('the credit score answers read-your-writes, reflects alerts, and is stored when it moves', async () => {
       const user = uniqueId('score');
       const own = await tokenFor({ sub: user, scope: 'analytics:read transactions:write' });
