@@ -155,6 +155,8 @@ for (const bus of ['kafka', 'embedded'] as const) {
         await write(user, { transaction_amount: '1.00', transaction_date: `2024-11-05T10:${minute}:00Z` });
       }
       await write(user, { transaction_amount: '1.00', transaction_date: '2024-11-06T10:00:00Z' });
+      // evaluated before the next write exists (a later batch: consumption is sequential)
+      await settled(user);
       // back-dated into the first window: evaluated at its own date it crosses nothing, but a
       // re-evaluation of the first events would now count it and cross at the 3rd
       await write(user, { transaction_amount: '1.00', transaction_date: '2024-11-05T09:59:00Z' });
