@@ -34,8 +34,12 @@ export const ASSUMPTIONS = {
   shardBytes: 2e12,
   /** Index bytes per transaction: _id and user_history on heads, _id and by_transaction on versions. */
   indexBytesPerTransaction: 4 * 45,
-  /** Stored document writes per create: version, head, marker (insert, published, delete), statistics and score (per user per batch: at most one each). */
-  documentWritesPerCreate: 7,
+  /**
+   * Stored document writes per create: version, head, marker (insert, published, delete), then
+   * per user per batch at most one each of statistics, score and alert position (counted as one
+   * per create: a batch holds about one event per user).
+   */
+  documentWritesPerCreate: 8,
   replicas: 3,
   /** List prices of a large cloud, late 2026, rounded: a vCPU-hour, a GB-month of replicated SSD. */
   dollarsPerVcpuHour: 0.04,
