@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Storage } from '../ports.ts';
+import { every } from './periodic.ts';
 
 /** Rows deleted per statement, and statements per run: a run is bounded, the next one goes on. */
 const BATCH = 1_000;
@@ -36,16 +37,5 @@ export function startHousekeeping(deps: {
     return { idempotencyKeys, webhookDeliveries };
   }
 
-  const timer = setInterval(() => {
-    runOnce().catch((error: unknown) => {
-      logger.warn({ err: error }, 'housekeeping run failed; the next run retries');
-    });
-  }, deps.intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    stop: () => {
-      clearInterval(timer);
-    },
-  };
+  return { runOnce, stop: every(deps.intervalMs, runOnce, logger, 'housekeeping run') };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { StatsStore } from '../ports.ts';
+import { every } from './periodic.ts';
 import { reconcileUser } from './stats-projector.ts';
 
 const PAGE = 200;
@@ -47,16 +48,5 @@ export function startReconciler(deps: {
     return repaired;
   }
 
-  const timer = setInterval(() => {
-    runOnce().catch((error: unknown) => {
-      logger.warn({ err: error }, 'reconciliation run failed');
-    });
-  }, deps.intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    stop: () => {
-      clearInterval(timer);
-    },
-  };
+  return { runOnce, stop: every(deps.intervalMs, runOnce, logger, 'reconciliation run') };
 }

@@ -61,6 +61,28 @@ for (const bus of ['kafka', 'embedded'] as const) {
       return alertsOf(user);
     };
 
+    /** The user's events on transactions.v1, from its start, handed to the worker again (a new group). */
+    const replayTopic = async (user: string, atLeast: number) => {
+      assert.ok(t.worker);
+      const worker = t.worker;
+      const replayed: ConsumedMessage[] = [];
+      const replay = await t.deps.bus.subscribe({
+        groupId: uniqueId('replay'),
+        topics: [topicsFor(t.deps.config.events.topicPrefix).transactions],
+        maxBatch: 100,
+        handle: async (batch) => {
+          const mine = batch.filter((m) => m.key === user);
+          if (mine.length > 0) await worker.handle(mine);
+          replayed.push(...mine);
+        },
+      });
+      try {
+        await eventually(() => Promise.resolve(replayed.length >= atLeast ? true : undefined), 30_000);
+      } finally {
+        await replay.close();
+      }
+    };
+
     it('a large transaction alerts exactly at its threshold, not one minor unit below', async () => {
       const user = uniqueId('large');
       await write(user, { transaction_amount: '99.99', transaction_date: '2024-10-01T10:00:00Z' });
@@ -127,24 +149,8 @@ for (const bus of ['kafka', 'embedded'] as const) {
       } finally {
         await sub.close();
       }
-      assert.ok(t.worker);
       // the same transaction events handled again from the start of the topic
-      const again: ConsumedMessage[] = [];
-      const replay = await t.deps.bus.subscribe({
-        groupId: uniqueId('replay'),
-        topics: [topicsFor(t.deps.config.events.topicPrefix).transactions],
-        maxBatch: 100,
-        handle: async (batch) => {
-          const mine = batch.filter((m) => m.key === user);
-          if (mine.length > 0) await t.worker?.handle(mine);
-          again.push(...mine);
-        },
-      });
-      try {
-        await eventually(() => Promise.resolve(again.length > 0 ? true : undefined), 30_000);
-      } finally {
-        await replay.close();
-      }
+      await replayTopic(user, 1);
       assert.equal((await alertsOf(user)).length, 1, 'no duplicate alert after the replay');
     });
 
@@ -166,23 +172,7 @@ for (const bus of ['kafka', 'embedded'] as const) {
         before.map((a) => a.rule_key),
         ['velocity:count'],
       );
-      assert.ok(t.worker);
-      const replayed: ConsumedMessage[] = [];
-      const replay = await t.deps.bus.subscribe({
-        groupId: uniqueId('rewind'),
-        topics: [topicsFor(t.deps.config.events.topicPrefix).transactions],
-        maxBatch: 100,
-        handle: async (batch) => {
-          const mine = batch.filter((m) => m.key === user);
-          if (mine.length > 0) await t.worker?.handle(mine);
-          replayed.push(...mine);
-        },
-      });
-      try {
-        await eventually(() => Promise.resolve(replayed.length >= 6 ? true : undefined), 30_000);
-      } finally {
-        await replay.close();
-      }
+      await replayTopic(user, 6);
       assert.deepEqual(
         (await alertsOf(user)).map((a) => a.id),
         before.map((a) => a.id),
