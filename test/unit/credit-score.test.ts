@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { random } from '../../scripts/bench/dataset.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -41,17 +42,6 @@ const WORST: FactorValues = {
   recent_alerts: 9,
 };
 
-/** mulberry32: a tiny seeded PRNG, so every run checks the same users and a failure replays. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rand = () => number;
 const intBelow = (rand: Rand, n: number): number => Math.floor(rand() * n);
 const pick = <T>(rand: Rand, items: readonly T[]): T => items[intBelow(rand, items.length)] as T;
@@ -94,7 +84,7 @@ const factorsOf = (rows: Iterable<AmountRow>, recentAlerts = 0): FactorValues =>
   computeFactors({ days: totalsByDay(rows), recentAlerts, now: NOW });
 
 const users = (seed: number): User[] => {
-  const rand = mulberry32(seed);
+  const rand = random(seed);
   return Array.from({ length: USERS }, () => randomUser(rand));
 };
 
@@ -129,7 +119,7 @@ function randomValues(rand: Rand): FactorValues {
 }
 
 describe('credit score: improving one factor never lowers the score', () => {
-  const rand = mulberry32(42);
+  const rand = random(42);
   const starts = [
     ...users(1).map((u) => factorsOf(u.rows, u.recentAlerts)),
     ...users(2).map(() => randomValues(rand)),
@@ -191,7 +181,7 @@ describe('credit score: scale, bands and contributions', () => {
   });
 
   it('every random user gets a whole score in 300-850, its band, and contributions that add up to score - 300', () => {
-    const rand = mulberry32(7);
+    const rand = random(7);
     const all = [
       ...users(3).map((u) => factorsOf(u.rows, u.recentAlerts)),
       ...users(4).map(() => randomValues(rand)),
@@ -338,7 +328,7 @@ function usualInflow(rows: readonly AmountRow[]): {
 
 describe('credit score: monotone in the data itself', () => {
   it('one more week with the usual inflow never lowers the score', () => {
-    const rand = mulberry32(11);
+    const rand = random(11);
     let checked = 0;
     for (const user of users(5)) {
       const { currency, weeks, amount } = usualInflow(user.rows);

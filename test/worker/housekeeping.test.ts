@@ -20,7 +20,8 @@ for (const store of ['embedded', 'mongodb'] as const satisfies readonly StoreKin
       const { idempotency, webhooks } = t.deps.storage;
       const expired = aClaim(ago(2), { expiresAt: ago(1) });
       const live = aClaim(now);
-      for (const claim of [expired, live]) assert.equal((await idempotency.claim(claim, now)).kind, 'claimed');
+      for (const claim of [expired, live])
+        assert.equal((await idempotency.claim(claim, now)).kind, 'claimed');
       const sub = aSubscription();
       await webhooks.create(sub);
       const keep = [
