@@ -83,7 +83,9 @@ export function createStatsProjector(
 
 /** Recomputes every day of a user from scratch; returns how many days differed. */
 export async function reconcileUser(stats: StatsStore, userId: string, at: Date): Promise<number> {
-  const [{ rows }, stored] = await Promise.all([stats.liveOfUser(userId), stats.read(userId)]);
+  const [{ rows, everHad }, stored] = await Promise.all([stats.liveOfUser(userId), stats.read(userId)]);
+  // a user who never had a transaction stays unknown (analytics answers 404), not an empty record
+  if (!everHad && stored === null) return 0;
   const expected = totalsByDay(rows);
   const changes = new Map<string, DayTotals | null>();
   for (const [day, totals] of expected) {
