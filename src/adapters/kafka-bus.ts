@@ -8,7 +8,8 @@ import {
 } from '@platformatic/kafka';
 import { DependencyUnavailableError } from '../errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../ports.ts';
-import { DeadlineExceededError, startKafkaSubscription, withDeadline } from './kafka-subscription.ts';
+import { DeadlineExceededError, withDeadline } from './deadline.ts';
+import { startKafkaSubscription } from './kafka-subscription.ts';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];

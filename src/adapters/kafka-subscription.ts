@@ -8,6 +8,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { ConsumedMessage, SubscribeOptions, Subscription } from '../ports.ts';
+import { withDeadline } from './deadline.ts';
 import { partitionLags } from './kafka-lag.ts';
 
 /**
@@ -225,24 +226,4 @@ function toConsumed(m: Text): ConsumedMessage {
     value: text(m.value),
     headers,
   };
-}
-
-/** An operation outlived its deadline (it may still settle later). */
-export class DeadlineExceededError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} did not finish within ${ms} ms`);
-    this.name = 'DeadlineExceededError';
-  }
-}
-
-export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new DeadlineExceededError(what, ms));
-    }, ms);
-  });
-  return Promise.race([work, deadline]).finally(() => {
-    clearTimeout(timer);
-  });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheEntry, CacheLookup, CacheStore } from '../ports.ts';
-import { withDeadline, type RedisClient } from './redis-client.ts';
+import { withDeadline } from './deadline.ts';
+import type { RedisClient } from './redis-client.ts';
 
 /** A cache that cannot answer this fast is a miss: computing the answer beats waiting. */
 export const CACHE_COMMAND_TIMEOUT_MS = 100;

@@ -60,18 +60,3 @@ async function firstConnection(client: {
   client.off('error', settle);
 }
 
-/**
- * Rejects when `promise` has not settled within `ms`. node-redis has no per-command timeout, and
- * a server that accepts connections but never answers would otherwise hang the caller.
- */
-export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => {
-    clearTimeout(timer);
-  });
-}

@@ -1,5 +1,6 @@
 import type { RateLimitHit, RateLimitStore } from '../ports.ts';
-import { withDeadline, type RedisClient } from './redis-client.ts';
+import { withDeadline } from './deadline.ts';
+import type { RedisClient } from './redis-client.ts';
 
 /** A counter that cannot answer this fast is skipped (fail open) rather than delaying the API. */
 export const COMMAND_TIMEOUT_MS = 150;
