@@ -59,4 +59,3 @@ async function firstConnection(client: {
   clearTimeout(timer);
   client.off('error', settle);
 }
-
