@@ -63,7 +63,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const keyring = createKeyring(parseKeys(encryptionKeys(config, logger)));
   const lifecycle = { withdrawn: false };
   const storage = config.mongodb
-    ? await openMongoStorage(config.mongodb)
+    ? await openMongoStorage({ ...config.mongodb, logger })
     : await openEmbeddedStorage(config.dataDir);
   const busError = (error: unknown) => {
     logger.warn({ err: error }, 'event bus: recovering from an error');

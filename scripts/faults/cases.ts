@@ -64,6 +64,14 @@ export const faultCases = (): readonly FaultCase[] => [
         await startServers();
       }
     },
+    after({ stack, say }) {
+      // the driver's monitor can stall on the restart (src/adapters/mongo-monitor-watchdog.ts)
+      for (const { name, logs } of stack.processes) {
+        const stalls = logs.filter((l) => l.msg?.startsWith('MongoDB: the driver')).length;
+        if (stalls > 0) say(`${name}: its MongoDB monitor stalled ${stalls}x; the client was reconnected`);
+      }
+      return Promise.resolve();
+    },
   },
   {
     name: 'worker-kill',

@@ -1,5 +1,14 @@
-import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import {
+  MongoClient,
+  MongoClientClosedError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
 import type { Collection, Filter } from 'mongodb';
+import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../errors.ts';
 import { DuplicateIdError } from '../ports.ts';
 import type { Storage, TransactionStore } from '../ports.ts';
@@ -9,6 +18,7 @@ import { advanceHead } from './mongo-heads.ts';
 import { createMongoOutbox } from './mongo-outbox.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
+import { watchMonitor } from './mongo-monitor-watchdog.ts';
 import { createMongoReencryption } from './mongo-reencrypt.ts';
 import { createMongoWebhookStore } from './mongo-webhooks.ts';
 import { isDuplicateKey, toAuditEntry, toRecord, toVersionDoc, versionId } from './mongo-schema.ts';
@@ -22,17 +32,42 @@ export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
  * inserting one document under a unique _id. No multi-document transactions, no TTL indexes, no
  * Decimal128 (amounts are Int64), and no reliance on a conditional update being atomic.
  */
-export async function openMongoStorage(options: { url: string; database: string }): Promise<Storage> {
+export async function openMongoStorage(options: {
+  url: string;
+  database: string;
+  /** Told when the driver's server monitor stalled and the client was reconnected. */
+  logger?: Pick<Logger, 'warn' | 'info'>;
+}): Promise<Storage> {
   const client = new MongoClient(options.url, {
     // Fail fast when the server is down, so a request answers 503 instead of hanging.
     serverSelectionTimeoutMS: 3000,
-    connectTimeoutMS: 3000,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
     // A server that accepted the connection but stalls must not hold a request forever either.
     socketTimeoutMS: 10_000,
     // Amounts are int64 minor units; read them back as bigint, never as a rounded double.
     useBigInt64: true,
     appName: 'fido-transactions',
   });
+  const { logger } = options;
+  const watchdog = watchMonitor(client, {
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
+    marginMs: 2_000,
+    onStall: (stall) => {
+      logger?.warn(stall, "MongoDB: the driver's server monitor stalled; reconnecting the client");
+    },
+    onReconnected: () => {
+      logger?.info('MongoDB: client reconnected');
+    },
+    onError: (error) => {
+      logger?.warn({ err: error }, 'MongoDB: reconnecting the client failed; retrying');
+    },
+  });
+  const close = async () => {
+    await watchdog.stop();
+    await client.close();
+  };
   try {
     await guard(() => client.connect());
     const db = client.db(options.database);
@@ -66,10 +101,10 @@ export async function openMongoStorage(options: { url: string; database: string 
       ping: async () => {
         await guard(() => db.command({ ping: 1 }));
       },
-      close: () => client.close(),
+      close,
     };
   } catch (error) {
-    await client.close();
+    await close();
     throw error;
   }
 }
@@ -166,6 +201,10 @@ function createTransactionStore(
 }
 
 // Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
+const CONNECT_TIMEOUT_MS = 3_000;
+/** The driver's default, stated: the stall watchdog's bound for an awaited check depends on it. */
+const HEARTBEAT_FREQUENCY_MS = 10_000;
+
 const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
@@ -187,6 +226,10 @@ function guard<T>(operation: () => Promise<T>): Promise<T> {
     const unavailable =
       error instanceof MongoServerSelectionError ||
       error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
+      // the client is being reconnected after its monitor stalled (mongo-monitor-watchdog.ts)
+      error instanceof MongoNotConnectedError ||
+      error instanceof MongoTopologyClosedError ||
+      error instanceof MongoClientClosedError ||
       isBrokenSocket(error) ||
       (error instanceof MongoServerError &&
         typeof error.code === 'number' &&
