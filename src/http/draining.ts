@@ -31,7 +31,8 @@ export function registerDraining(app: FastifyInstance): void {
       }),
     );
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (state.draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
 }

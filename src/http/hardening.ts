@@ -1,9 +1,9 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { IncomingMessage, type ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { AppError } from '../errors.ts';
 import { sendProblem, TYPE_BASE } from './problems.ts';
 
@@ -27,13 +27,42 @@ export const DOCS_CSP =
   "img-src 'self' data: validator.swagger.io; object-src 'none'; script-src 'self'; " +
   "script-src-attr 'none'; style-src 'self' https:";
 
+/** What helmet sets on the API's responses. */
+const API_HELMET: HelmetOptions = { contentSecurityPolicy: API_CSP, frameguard: { action: 'deny' } };
+
 /**
- * Security headers on every response (helmet), CORS only for the configured origins (none: no
- * CORS headers at all, so browsers on other origins are refused), and a bound on URL length.
- * Call on the root instance before any route.
+ * The headers helmet's middleware sets with these options, computed once. Every value is static
+ * here (no CSP nonces); @fastify/helmet built the middleware again for each request, which cost
+ * about a tenth of a cached read's CPU (docs/BENCHMARKS.md).
+ */
+export function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers.set(name.toLowerCase(), String(value));
+    },
+    removeHeader(name: string) {
+      headers.delete(name.toLowerCase());
+    },
+  };
+  const state = { settled: false };
+  const request = new IncomingMessage(new Socket());
+  helmet(options)(request, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error !== undefined) throw new Error('helmet refused its options', { cause: error });
+    state.settled = true;
+  });
+  if (!state.settled) throw new Error('helmet did not set its headers synchronously');
+  return [...headers];
+}
+
+/**
+ * Security headers on every response (helmet's, see helmetHeaders), CORS only for the configured
+ * origins (none: no CORS headers at all, so browsers on other origins are refused), and a bound
+ * on URL length. Call on the root instance before any route. A plugin may set its own CSP over
+ * the API one (the docs, the console).
  */
 export async function registerHardening(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
-  await app.register(helmet, { contentSecurityPolicy: API_CSP, frameguard: { action: 'deny' } });
+  const security = helmetHeaders(API_HELMET);
   if (corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...corsOrigins],
@@ -53,7 +82,9 @@ export async function registerHardening(app: FastifyInstance, corsOrigins: reado
       maxAge: 600,
     });
   }
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    // on the raw response, as helmet does: any reply header set later wins (a plugin's own CSP)
+    for (const [name, value] of security) reply.raw.setHeader(name, value);
     done(
       request.url.length > MAX_URL_LENGTH
         ? new AppError(414, 'uri_too_long', 'URI too long', {
