@@ -161,6 +161,15 @@ void describe('MongoDB storage', () => {
     );
   });
 
+  // what an operation meets while the monitor watchdog reconnects the client (closed, then
+  // connecting again; src/adapters/mongo-monitor-watchdog.ts): the store unavailable, never a 500
+  void it('answers DependencyUnavailableError while its client is closed', async () => {
+    const storage = await openMongo();
+    await storage.close();
+    await assert.rejects(storage.transactions.get('t-closed'), DependencyUnavailableError);
+    await assert.rejects(storage.ping(), DependencyUnavailableError);
+  });
+
   void describe('documents', () => {
     const store = useStorage(openMongo);
     let client: MongoClient | undefined;
