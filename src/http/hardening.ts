@@ -32,10 +32,10 @@ const API_HELMET: HelmetOptions = { contentSecurityPolicy: API_CSP, frameguard: 
 
 /**
  * The headers helmet's middleware sets with these options, computed once. Every value is static
- * here (no CSP nonces); @fastify/helmet built the middleware again for each request, which cost
- * about a tenth of a cached read's CPU (docs/BENCHMARKS.md).
+ * here (no CSP nonces); @fastify/helmet built the middleware again for each request, about half a
+ * cached read's CPU, most of it garbage to collect (docs/BENCHMARKS.md).
  */
-export function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
+function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
