@@ -92,11 +92,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   registerJsonBodies(app);
   registerProblemHandlers(app);
-  registerDraining(app);
+  // first, so that every answer carries it, the draining 503 included
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
+  registerDraining(app);
 
   await registerHardening(app, deps.corsOrigins);
   await app.register(swagger, { openapi: openApiDocument() });

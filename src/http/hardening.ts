@@ -63,6 +63,12 @@ function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, 
  */
 export async function registerHardening(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
   const security = helmetHeaders(API_HELMET);
+  // before CORS, which answers a preflight from its own hook
+  app.addHook('onRequest', (_request, reply, done) => {
+    // on the raw response, as helmet does: any reply header set later wins (a plugin's own CSP)
+    for (const [name, value] of security) reply.raw.setHeader(name, value);
+    done();
+  });
   if (corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...corsOrigins],
@@ -82,9 +88,7 @@ export async function registerHardening(app: FastifyInstance, corsOrigins: reado
       maxAge: 600,
     });
   }
-  app.addHook('onRequest', (request, reply, done) => {
-    // on the raw response, as helmet does: any reply header set later wins (a plugin's own CSP)
-    for (const [name, value] of security) reply.raw.setHeader(name, value);
+  app.addHook('onRequest', (request, _reply, done) => {
     done(
       request.url.length > MAX_URL_LENGTH
         ? new AppError(414, 'uri_too_long', 'URI too long', {

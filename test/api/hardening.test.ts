@@ -152,6 +152,9 @@ describe('CORS with CORS_ORIGINS set', () => {
     assert.match(String(res.headers['access-control-allow-methods']), /POST/);
     assert.match(String(res.headers['access-control-allow-headers']), /Authorization/i);
     assert.equal(res.headers['access-control-allow-credentials'], undefined, 'Bearer tokens, no cookies');
+    // answered from CORS's own hook, and still with the security headers and a request id
+    assertSecurityHeaders(res, 'preflight');
+    assert.ok(res.headers['x-request-id'], 'preflight request id');
   });
 
   it('refuses a preflight from any other origin', async () => {

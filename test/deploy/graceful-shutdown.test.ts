@@ -89,6 +89,7 @@ describe('graceful shutdown on SIGTERM (role all: MongoDB protocol, Kafka, Redis
       assert.match(lateAnswer, /\r\ncontent-type: application\/problem\+json/i);
       assert.match(lateAnswer, /\r\nretry-after: 1\r\n/i);
       assert.match(lateAnswer, /"code":"shutting_down"/);
+      assert.match(lateAnswer, /\r\nx-request-id: \S+\r\n/i, 'the refusal carries a request id');
 
       // in-flight requests were finished: answered 201 after the signal, not cut off
       const after = outcomes.filter((o) => o.afterSignal);
