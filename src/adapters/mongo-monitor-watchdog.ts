@@ -26,6 +26,9 @@ export interface MonitorWatchdog {
 
 const RETRY_CONNECT_MS = 1_000;
 
+/** The warning a stall is logged with (the fault battery counts it). */
+export const MONITOR_STALLED = "MongoDB: the driver's server monitor stalled; reconnecting the client";
+
 /**
  * Reconnects a MongoClient whose server monitor has stalled.
  *

@@ -18,7 +18,7 @@ import { advanceHead } from './mongo-heads.ts';
 import { createMongoOutbox } from './mongo-outbox.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
-import { watchMonitor } from './mongo-monitor-watchdog.ts';
+import { MONITOR_STALLED, watchMonitor } from './mongo-monitor-watchdog.ts';
 import { createMongoReencryption } from './mongo-reencrypt.ts';
 import { createMongoWebhookStore } from './mongo-webhooks.ts';
 import { isDuplicateKey, toAuditEntry, toRecord, toVersionDoc, versionId } from './mongo-schema.ts';
@@ -55,7 +55,7 @@ export async function openMongoStorage(options: {
     heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
     marginMs: 2_000,
     onStall: (stall) => {
-      logger?.warn(stall, "MongoDB: the driver's server monitor stalled; reconnecting the client");
+      logger?.warn(stall, MONITOR_STALLED);
     },
     onReconnected: () => {
       logger?.info('MongoDB: client reconnected');
