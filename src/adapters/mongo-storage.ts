@@ -208,11 +208,17 @@ const HEARTBEAT_FREQUENCY_MS = 10_000;
 const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
- * FerretDB (the test bed's server) cancels the commands in flight when it shuts down and answers
- * them InternalError (1) "… context canceled", where MongoDB answers InterruptedAtShutdown.
+ * FerretDB (the test bed's server) cancels the commands in flight when it shuts down, where MongoDB
+ * answers InterruptedAtShutdown. It answers them InternalError (1) "… context canceled", or, when
+ * the cancellation rolled a write's SQL transaction back just before its commit, "… sql: transaction
+ * has already been committed or rolled back" (Go's ErrTxDone from Commit: the write was not applied).
  */
+const SHUTDOWN_CANCELLATIONS = [
+  'context canceled',
+  'sql: transaction has already been committed or rolled back',
+];
 function canceledByShutdown(error: MongoServerError): boolean {
-  return error.code === 1 && error.message.endsWith('context canceled');
+  return error.code === 1 && SHUTDOWN_CANCELLATIONS.some((ending) => error.message.endsWith(ending));
 }
 
 /** The driver lets through Node's own error when it writes to a socket the server just closed. */
@@ -221,20 +227,25 @@ function isBrokenSocket(error: unknown): boolean {
   return error instanceof Error && (code === 'EPIPE' || code === 'ECONNRESET');
 }
 
+/** Whether a driver error means "the store cannot serve now; retry later" (a 503), not a defect. */
+export function meansStoreUnavailable(error: unknown): boolean {
+  return (
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
+    // the client is being reconnected after its monitor stalled (mongo-monitor-watchdog.ts)
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError ||
+    error instanceof MongoClientClosedError ||
+    isBrokenSocket(error) ||
+    (error instanceof MongoServerError &&
+      typeof error.code === 'number' &&
+      (UNAVAILABLE_CODES.has(error.code) || canceledByShutdown(error)))
+  );
+}
+
 function guard<T>(operation: () => Promise<T>): Promise<T> {
   return operation().catch((error: unknown) => {
-    const unavailable =
-      error instanceof MongoServerSelectionError ||
-      error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
-      // the client is being reconnected after its monitor stalled (mongo-monitor-watchdog.ts)
-      error instanceof MongoNotConnectedError ||
-      error instanceof MongoTopologyClosedError ||
-      error instanceof MongoClientClosedError ||
-      isBrokenSocket(error) ||
-      (error instanceof MongoServerError &&
-        typeof error.code === 'number' &&
-        (UNAVAILABLE_CODES.has(error.code) || canceledByShutdown(error)));
-    if (unavailable) throw new DependencyUnavailableError('database', error);
+    if (meansStoreUnavailable(error)) throw new DependencyUnavailableError('database', error);
     throw error;
   });
 }
