@@ -209,13 +209,16 @@ const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602,
 
 /**
  * FerretDB (the test bed's server) cancels the commands in flight when it shuts down, where MongoDB
- * answers InterruptedAtShutdown. It answers them InternalError (1) "… context canceled", or, when
- * the cancellation rolled a write's SQL transaction back just before its commit, "… sql: transaction
- * has already been committed or rolled back" (Go's ErrTxDone from Commit: the write was not applied).
+ * answers InterruptedAtShutdown. It answers them InternalError (1) with the Go error that stopped
+ * them: "context canceled" (SQLite interrupted), Go's database/sql ErrTxDone when the cancellation
+ * rolled a write's transaction back just before its commit, or, once its pool is closed, errDBClosed
+ * or ErrConnDone. In each case the command was not applied.
  */
 const SHUTDOWN_CANCELLATIONS = [
   'context canceled',
   'sql: transaction has already been committed or rolled back',
+  'sql: database is closed',
+  'sql: connection is already closed',
 ];
 function canceledByShutdown(error: MongoServerError): boolean {
   return error.code === 1 && SHUTDOWN_CANCELLATIONS.some((ending) => error.message.endsWith(ending));

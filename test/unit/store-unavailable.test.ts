@@ -23,6 +23,11 @@ describe('which store answers mean "retry later" (503), not a defect (500)', () 
       'sql: transaction has already been committed or rolled back';
     assert.equal(meansStoreUnavailable(answer(1, canceled)), true);
     assert.equal(meansStoreUnavailable(answer(1, rolledBack)), true);
+    assert.equal(
+      meansStoreUnavailable(answer(1, '[db.go:98 fsql.(*DB).QueryContext] sql: database is closed')),
+      true,
+    );
+    assert.equal(meansStoreUnavailable(answer(1, '[tx.go:40] sql: connection is already closed')), true);
   });
 
   it('leaves every other server answer a defect', () => {
