@@ -1,5 +1,5 @@
 import type { Storage } from '../../src/ports.ts';
-import { inChunks } from '../stack/reconcile.ts';
+import { inChunks, waitSettled } from '../stack/reconcile.ts';
 import { poll } from '../stack/wait.ts';
 import type { CaseContext, FaultCase } from './case.ts';
 import { consumption, reached } from './kafka-offsets.ts';
@@ -28,6 +28,11 @@ export function replayCase(): FaultCase {
     async before(context) {
       const load = await context.extraLoad('ref', context.settings.warmupWrites);
       referenceUsers = [...new Set([...load.model.values()].map((t) => t.userId))];
+      // the outbox first: an event not yet relayed is not in the log ends waitConsumed compares to
+      context.check(
+        'the reference users settle before the load',
+        await waitSettled(context.storage, referenceUsers, 120_000),
+      );
       await context.waitConsumed();
       before = await effects(context.storage, referenceUsers);
       context.say(`reference: ${referenceUsers.length} users settled before the load`);
