@@ -144,7 +144,13 @@ describe('GET /metrics after a short run', () => {
       assert.equal(history.statusCode, 200);
       return t.deps.metrics.get('cache_hits_total') > 0 ? true : undefined;
     }, 30_000);
-    const text = await scrape();
+    // the lag gauge is read from Kafka at each scrape (bounded at 2 s): one slow read leaves it empty
+    const lagSeriesOf = (body: string) =>
+      [...parse(body).keys()].filter((k) => k.startsWith('fido_consumer_lag_messages{'));
+    const text = await eventually(async () => {
+      const body = await scrape();
+      return lagSeriesOf(body).length > 0 ? body : undefined;
+    }, 30_000);
 
     for (const family of FAMILIES) {
       assert.match(text, new RegExp(`^# TYPE ${family} `, 'm'), family);
@@ -161,7 +167,7 @@ describe('GET /metrics after a short run', () => {
     assert.ok(total(s, 'fido_outbox_published_total') >= ids.length);
     assert.ok(total(s, 'fido_outbox_publish_lag_seconds_count') >= ids.length);
     // one series per partition of transactions.v1 this worker owns (KAFKA_PARTITIONS=3 in tests)
-    const lagSeries = [...s.keys()].filter((k) => k.startsWith('fido_consumer_lag_messages{'));
+    const lagSeries = lagSeriesOf(text);
     assert.equal(lagSeries.length, 3, lagSeries.join(', '));
     assert.ok(lagSeries.every((k) => k.includes(`topic="${topics.transactions}"`)));
     assert.ok(total(s, 'fido_cache_reads_total', 'result="hit"') >= 1);
