@@ -28,11 +28,12 @@ describe('MongoDB monitor watchdog (driver and MongoDB-protocol server, through 
     });
     client.on('topologyOpening', () => seen.topologies++);
     await client.connect();
-    // the bound of one check, made far shorter than the driver's own socket timeout (5 s)
+    // the bound of one check (1 s, 1.5 s if awaited), made far shorter than the driver's own socket
+    // timeout (5 s), yet wide enough that a loaded machine's slow check is not taken for a stall
     watchdog = watchMonitor(client, {
-      connectTimeoutMS: 200,
+      connectTimeoutMS: 600,
       heartbeatFrequencyMS: 500,
-      marginMs: 100,
+      marginMs: 400,
       onStall: () => seen.stalls++,
       onReconnected: () => seen.reconnected++,
       onError: () => undefined,
@@ -53,7 +54,7 @@ describe('MongoDB monitor watchdog (driver and MongoDB-protocol server, through 
   });
 
   it('reconnects a client whose check outlives its bound, and the client works again', async () => {
-    proxy.delayMs = 1_000;
+    proxy.delayMs = 3_000;
     await poll(() => seen.stalls > 0, 10_000, 'a stalled check noticed');
     proxy.delayMs = 0;
     await poll(() => seen.reconnected > 0, 15_000, 'the client reconnected');
