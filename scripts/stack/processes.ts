@@ -64,8 +64,9 @@ export function spawnService(name: string, env: Readonly<Record<string, string>>
     other.push(text);
     keep(other, MAX_TAIL);
   });
+  // 'close', not 'exit': only then has every line it wrote been read (its last log lines included)
   const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       events.emit('exit');
       resolve({ code, signal });
     });
