@@ -53,6 +53,12 @@ for (const bus of ['kafka', 'embedded'] as const) {
       assert.equal(res.statusCode, 200, res.body);
       return res.json<{ data: AlertView[] }>().data;
     };
+    /** The user's alerts once there is at least one. */
+    const alertsOnceRaised = (user: string) =>
+      eventually(async () => {
+        const found = await alertsOf(user);
+        return found.length > 0 ? found : undefined;
+      }, 30_000);
     /**
      * Alerts once the worker has projected every write so far and scored the user at least once.
      * The last batch's alerts may still be on their way (they follow its projection): a test that
@@ -94,10 +100,7 @@ for (const bus of ['kafka', 'embedded'] as const) {
         transaction_amount: '100.00',
         transaction_date: '2024-10-03T10:00:00Z',
       });
-      const alerts = await eventually(async () => {
-        const found = await alertsOf(user);
-        return found.length > 0 ? found : undefined;
-      }, 30_000);
+      const alerts = await alertsOnceRaised(user);
       await alertsWhenSettled(user);
       assert.deepEqual(
         (await alertsOf(user)).map((a) => [a.rule, a.transaction_id, a.details.value, a.details.threshold]),
@@ -114,7 +117,7 @@ for (const bus of ['kafka', 'embedded'] as const) {
         await write(user, { transaction_amount: '1.00', transaction_date: `2024-11-01T10:${minute}:00Z` });
       }
       // settled says nothing of the last batch's reactions: wait for the crossing's alert first
-      await eventually(async () => ((await alertsOf(user)).length > 0 ? true : undefined), 30_000);
+      await alertsOnceRaised(user);
       let alerts = await alertsWhenSettled(user);
       assert.deepEqual(
         alerts.map((a) => a.rule_key),

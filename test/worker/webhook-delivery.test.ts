@@ -95,6 +95,12 @@ for (const setup of [
       assert.equal(res.statusCode, 200, res.body);
       return res.json().data as Delivery[];
     };
+    /** The deliveries once all are recorded delivered (a moment after the receiver answered 200). */
+    const recordedDelivered = (id: string) =>
+      eventually(async () => {
+        const all = await deliveries(id);
+        return all.every((d) => d.state === 'delivered') ? all : undefined;
+      });
 
     it('signs every delivery so the receiver verifies it; a tampered body, an old timestamp or another secret fail', async () => {
       await withSubscriber([() => 200], async ([sub]) => {
@@ -120,11 +126,7 @@ for (const setup of [
         assert.equal(verify(sub.secret, first.headers, first.body, { now: later }).ok, false);
         assert.equal(verify(`${sub.secret}x`, first.headers, first.body).ok, false);
 
-        // the receiver has its deliveries a moment before the dispatcher records its 200
-        const listed = await eventually(async () => {
-          const all = await deliveries(sub.id);
-          return all.every((d) => d.state === 'delivered') ? all : undefined;
-        });
+        const listed = await recordedDelivered(sub.id);
         assert.deepEqual(
           new Set(listed.map((d) => d.id)),
           sub.receiver.deliveredIds(),
@@ -152,10 +154,7 @@ for (const setup of [
           (b) => JSON.parse([...b][0] ?? '') as { transaction_id: string },
         );
         assert.deepEqual(events.map((e) => e.transaction_id).sort(), [...ids].sort());
-        const listed = await eventually(async () => {
-          const all = await deliveries(sub.id);
-          return all.every((d) => d.state === 'delivered') ? all : undefined;
-        });
+        const listed = await recordedDelivered(sub.id);
         assert.ok(listed.some((d) => d.attempts > 1 && d.last_error?.includes('503') === true));
       });
     });
