@@ -1,27 +1,45 @@
 /**
- * `npm test`: brings the test bed up (idempotent; real Redis, Kafka and a MongoDB-protocol
- * server on loopback), then runs every test file with the URLs that reach them.
+ * `npm test`: provisions what the tests need, then runs them, so a fresh clone needs only `npm ci`
+ * before it (CI runs exactly that). In order, and stops at the first failure:
+ * 1. the browser the console tests drive (scripts/testbed/browser.sh: Debian's chromium, installed
+ *    when missing and root, else one line saying what to install);
+ * 2. for the whole suite (no file arguments): the type check and the linter, as CI checks them;
+ * 3. the test bed (idempotent; real Redis, Kafka and a MongoDB-protocol server on loopback);
+ * 4. every test file (or those given) with the URLs that reach the servers.
  */
 import { spawn, spawnSync } from 'node:child_process';
+
+const patterns = process.argv.slice(2);
+
+function stopUnless(ok: boolean, why: string): void {
+  if (ok) return;
+  if (why !== '') process.stderr.write(`${why}\n`);
+  process.exit(1);
+}
+
+// browser.sh prints its own one-line reason
+stopUnless(spawnSync('bash', ['scripts/testbed/browser.sh'], { stdio: 'inherit' }).status === 0, '');
+
+if (patterns.length === 0) {
+  for (const script of ['typecheck', 'lint']) {
+    process.stdout.write(`npm test: npm run ${script}\n`);
+    const run = spawnSync('npm', ['run', '--silent', script], { stdio: 'inherit' });
+    stopUnless(run.status === 0, `npm test: \`npm run ${script}\` failed; no test was run`);
+  }
+}
 
 const up = spawnSync('bash', ['scripts/testbed/up.sh'], {
   stdio: ['ignore', 'pipe', 'inherit'],
   encoding: 'utf8',
 });
-if (up.status !== 0) {
-  process.stderr.write('test bed did not come up; see above\n');
-  process.exit(1);
-}
+stopUnless(up.status === 0, 'test bed did not come up; see above');
 const env: Record<string, string> = {};
 for (const line of up.stdout.split('\n')) {
   const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
   if (match?.[1] !== undefined && match[2] !== undefined) env[match[1]] = match[2];
 }
 for (const name of ['MONGODB_URL', 'REDIS_URL', 'KAFKA_BROKERS']) {
-  if (env[name] === undefined) {
-    process.stderr.write(`test bed printed no ${name}\n`);
-    process.exit(1);
-  }
+  stopUnless(env[name] !== undefined, `test bed printed no ${name}`);
 }
 process.stdout.write(
   `test bed: ${Object.entries(env)
@@ -29,7 +47,6 @@ process.stdout.write(
     .join(' ')}\n`,
 );
 
-const patterns = process.argv.slice(2);
 const child = spawn(
   process.execPath,
   ['--test', '--test-reporter=spec', ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts'])],

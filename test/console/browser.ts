@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { eventually } from '../helpers.ts';
 
-/** Debian's Chromium: the browser the end-to-end tests drive (playwright-core downloads none). */
-export const CHROMIUM = '/usr/bin/chromium';
+/**
+ * The browser the end-to-end tests drive (playwright-core downloads none): Debian's Chromium, which
+ * `npm test` installs when missing (scripts/testbed/browser.sh), or the one CHROMIUM_PATH names.
+ */
+export const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium'; // empty means unset, as in browser.sh
 /** Where the test run leaves its screenshots (git-ignored). */
 export const SHOTS_DIR = join(import.meta.dirname, '..', '..', 'test-results', 'console');
 
@@ -22,7 +25,7 @@ const FLAGS = [
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y --no-install-recommends chromium\` (.ci/run does)`,
+      `${CHROMIUM} is missing: \`npm test\` installs Debian's chromium (scripts/testbed/browser.sh); run the tests through it`,
     );
   }
   mkdirSync(SHOTS_DIR, { recursive: true });

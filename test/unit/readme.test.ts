@@ -4,7 +4,23 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { describeVariables } from '../../src/config.ts';
 
-const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const root = join(import.meta.dirname, '..', '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+/** The commands of the quick start's first shell block, comments dropped. */
+function quickStartCommands(): string[] {
+  const section = readme.slice(readme.indexOf('## Quick start'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return commands(block);
+}
+
+/** The command lines of a shell text: no comments, blanks, `set` or `cd` (the script's frame). */
+function commands(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line !== '' && !/^(set|cd)\b/.test(line));
+}
 
 describe('the README stays true', () => {
   it('documents every configuration variable the service reads', () => {
@@ -15,6 +31,14 @@ describe('the README stays true', () => {
   });
 
   it('shows the quick start commands', () => {
-    for (const command of ['npm ci', 'npm start', 'npm test']) assert.ok(readme.includes(command), command);
+    assert.deepEqual(quickStartCommands(), ['npm ci', 'npm start', 'npm test']);
+  });
+
+  it('CI runs exactly the quick start, less the server it would leave running', () => {
+    const ci = commands(readFileSync(join(root, '.ci', 'run'), 'utf8').replace(/^#!.*\n/, ''));
+    assert.deepEqual(
+      ci,
+      quickStartCommands().filter((command) => command !== 'npm start'),
+    );
   });
 });
