@@ -150,6 +150,8 @@ describe('the compose services built from the image, started as defined', () => 
         );
         t.diagnostic(JSON.stringify(exits));
         for (const { name, exit } of exits) assert.deepEqual(exit, { code: 0, signal: null }, name);
+        // the healthcheck tells a stopped service apart: Docker would mark it unhealthy
+        for (const [name, , r] of running) assert.equal(await r.healthcheck(), 1, name);
       } finally {
         for (const [, , r] of running) r.process.kill('SIGKILL');
         await dropDatabase(testbed.mongodbUrl, `fido_compose_${run}`);
