@@ -23,6 +23,12 @@ const SECRETS = {
   JWT_SECRET: randomBytes(32).toString('hex'),
 };
 const BUILD_TIMEOUT_MS = 600_000;
+/** For a service that names no server (the image run alone): any use would fail loudly. */
+const noTestbed: Testbed = {
+  mongodbUrl: 'mongodb://unused',
+  redisUrl: 'redis://unused',
+  kafkaBrokers: 'unused',
+};
 
 /** The image's runtime stage (its last), built once for the whole file. */
 let replay: Map<string, ReplayedStage> | undefined;
@@ -65,6 +71,35 @@ describe('the Dockerfile, replayed from its build context', () => {
     }
     if (image.user !== undefined) assert.equal(statSync(join(app, '.data')).uid, image.user.uid);
   });
+
+  it(
+    'runs its CMD with its ENV alone (embedded defaults) as the unprivileged user, writing only to DATA_DIR',
+    { timeout: 120_000 },
+    async () => {
+      const app = image.workdir;
+      const before = readdirSync(app).sort();
+      // no environment of its own: `docker run fido-transactions`, the image's HEALTHCHECK
+      const running = await startComposeService(
+        'image',
+        {},
+        image,
+        noTestbed,
+        randomBytes(5).toString('hex'),
+      );
+      try {
+        assert.equal(await running.healthcheck(), 0);
+        const dataDir = image.env.DATA_DIR ?? '';
+        assert.ok(readdirSync(dataDir).length > 0, 'the embedded store and local secrets in DATA_DIR');
+        if (image.user !== undefined) {
+          for (const file of readdirSync(dataDir))
+            assert.equal(statSync(join(dataDir, file)).uid, image.user.uid);
+        }
+        assert.deepEqual(readdirSync(app).sort(), before);
+      } finally {
+        assert.deepEqual(await running.process.stop(), { code: 0, signal: null });
+      }
+    },
+  );
 
   it('fails when the build needs a file that the Dockerfile does not copy', () => {
     const dockerfile = readRepoFile('Dockerfile').replace(/^COPY scripts\/copy-console\.ts .*$/m, '');
