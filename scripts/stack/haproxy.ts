@@ -16,6 +16,8 @@ import { poll } from './wait.ts';
  */
 export interface LoadBalancer {
   readonly url: string;
+  /** The `lb_health` frontend (docker-compose.yml's healthcheck of the lb service asks /lb/health). */
+  readonly healthUrl: string;
   /** Requests HAProxy answered 5xx itself, with the server they were on (none: `<NOSRV>`). */
   readonly failures: readonly UpstreamFailure[];
   /** Every request logged (served or not), oldest first. */
@@ -161,6 +163,7 @@ export async function startLoadBalancer(backends: readonly string[]): Promise<Lo
   ticker.timer = setInterval(() => void refresh().catch(() => undefined), STATS_EVERY_MS);
   return {
     url: `http://127.0.0.1:${publicPort}`,
+    healthUrl: `http://127.0.0.1:${healthPort}`,
     requests,
     failures,
     transitions,

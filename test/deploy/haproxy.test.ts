@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loopbackHaproxyConfig } from '../../scripts/stack/haproxy-config.ts';
-import { checkHaproxyConfig, ensureHaproxy } from '../../scripts/stack/haproxy.ts';
+import { checkHaproxyConfig, ensureHaproxy, startLoadBalancer } from '../../scripts/stack/haproxy.ts';
+import { startService } from '../../scripts/stack/processes.ts';
+import { poll } from '../../scripts/stack/wait.ts';
 import { ROOT, readRepoFile } from './compose-project.ts';
 
 /**
@@ -77,4 +79,62 @@ describe('the HAProxy config of docker-compose.yml', () => {
     );
     assert.throws(() => loopback(renamed), /"server-template api- N api:3000" matches 0 lines/);
   });
+});
+
+describe('HAProxy from that config in front of two API processes', () => {
+  it(
+    'balances both, keeps /metrics inside, and answers its own healthcheck by the APIs readiness',
+    { timeout: 120_000 },
+    async () => {
+      const dataDirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'fido-haproxy-api-')));
+      const apis = await Promise.all(
+        dataDirs.map((dir, i) =>
+          startService(`api-${i + 1}`, {
+            ROLE: 'api',
+            PORT: '0',
+            DATA_DIR: dir,
+            SHUTDOWN_WITHDRAW_MS: '11000',
+            SHUTDOWN_TIMEOUT_MS: '25000',
+          }),
+        ),
+      );
+      const backends = apis.map((a) => a.address ?? '');
+      const lb = await startLoadBalancer(backends);
+      try {
+        await poll(() => backends.every((b) => lb.healthy(b)), 30_000, 'both APIs in rotation');
+        for (let i = 0; i < 6; i++) assert.equal((await fetch(`${lb.url}/health/live`)).status, 200);
+        await poll(() => lb.requests.length >= 6, 5_000, 'the requests logged');
+        assert.deepEqual([...new Set(lb.requests.map((r) => r.backend))].sort(), [...backends].sort());
+        // the API serves /metrics; HAProxy refuses it from outside, however the path is spelled
+        assert.equal((await fetch(`${backends[0] ?? ''}/metrics`)).status, 200);
+        for (const path of ['/metrics', '/METRICS', '/%6Detrics', '/metrics/']) {
+          assert.equal((await fetch(`${lb.url}${path}`)).status, 404, path);
+        }
+        assert.equal((await fetch(`${lb.healthUrl}/lb/health`)).status, 200);
+
+        // SIGTERM: each API answers readiness 503 while it still serves; HAProxy takes both out,
+        // and the lb service's own healthcheck then fails
+        for (const api of apis) api.service.kill('SIGTERM');
+        await poll(
+          async () => (await fetch(`${lb.healthUrl}/lb/health`)).status === 503,
+          20_000,
+          'lb health 503 once no API is ready',
+        );
+        assert.equal((await fetch(`${lb.url}/health/live`)).status, 503);
+        const down = lb.transitions.filter((t) => t.state === 'DOWN');
+        assert.deepEqual(down.map((t) => t.backend).sort(), [...backends].sort());
+        for (const t of down) assert.match(t.reason, /Layer7 wrong status, code: 503/);
+        assert.deepEqual(
+          lb.failures.filter((f) => f.backend !== '<NOSRV>'),
+          [],
+          'no request cut off',
+        );
+        for (const api of apis) assert.deepEqual(await api.service.exited, { code: 0, signal: null });
+      } finally {
+        await lb.close();
+        for (const api of apis) api.service.kill('SIGKILL');
+        for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
