@@ -2,9 +2,10 @@
 # Makes sure HAProxy is on this machine: the local scale-out run (`npm run stack:local`) puts it in
 # front of the API instances, and `npm test` validates deploy/haproxy/haproxy.cfg with it. Installs
 # Debian's package `haproxy` when it is missing (needs root), as up.sh does for redis-server.
-# Called by up.sh (so `npm test` provisions it) and by scripts/stack/haproxy.ts. Prints nothing on
-# stdout; progress goes to stderr. HAProxy is only run by those callers, in the foreground on
-# loopback: the package's own system service, if the package starts one, is stopped.
+# Called by scripts/stack/haproxy.ts when `haproxy` is not on PATH: by the stack (`npm run
+# stack:local`, the fault battery) and by the deploy tests, so `npm test` provisions it on a fresh
+# machine. Prints nothing on stdout; progress goes to stderr. HAProxy is only run by those callers,
+# in the foreground on loopback: the package's own system service, if one was started, is stopped.
 set -euo pipefail
 
 log() { printf '[haproxy] %s\n' "$*" >&2; }

@@ -64,13 +64,19 @@ export function loopbackEnv(
   return { ...env, KAFKA_TOPIC_PREFIX: `compose-${run}.`, WORKER_GROUP_ID: `compose-${run}-workers` };
 }
 
-export async function startComposeService(
+interface Prepared {
+  readonly argv: string[];
+  readonly options: { cwd: string; env: Record<string, string>; user: ReplayedStage['user'] };
+  readonly url: string;
+}
+
+async function prepare(
   name: string,
   service: ComposeService,
   image: ReplayedStage,
   testbed: Testbed,
   run: string,
-): Promise<RunningService> {
+): Promise<Prepared> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const env = image.processEnv({
     ...loopbackEnv(service.environment ?? {}, testbed, run),
@@ -80,11 +86,22 @@ export async function startComposeService(
   });
   const argv = [...(service.entrypoint ?? []), ...(service.command ?? image.cmd ?? [])];
   if (argv.length === 0) throw new Error(`${name}: no command`);
-  const check = healthcheckArgv(service, image);
-  const options = { cwd: image.workdir, env, user: image.user };
-  const child = spawnProcess(name, argv, options);
   const role = env.ROLE ?? 'all';
   const url = `http://127.0.0.1:${role === 'worker' ? metricsPort : port}`;
+  return { argv, options: { cwd: image.workdir, env, user: image.user }, url };
+}
+
+/** A long-running service: started, then polled until its healthcheck passes and it is ready. */
+export async function startComposeService(
+  name: string,
+  service: ComposeService,
+  image: ReplayedStage,
+  testbed: Testbed,
+  run: string,
+): Promise<RunningService> {
+  const { argv, options, url } = await prepare(name, service, image, testbed, run);
+  const check = healthcheckArgv(service, image);
+  const child = spawnProcess(name, argv, options);
   const healthcheck = () => exitCode(check, options);
   try {
     await until(child, START_TIMEOUT_MS, `${name} healthy`, async () => (await healthcheck()) === 0);
@@ -98,6 +115,24 @@ export async function startComposeService(
     throw error;
   }
   return { process: child, url, healthcheck };
+}
+
+/** A one-shot job (`restart: 'no'`): run to its end; compose's `service_completed_successfully` needs exit 0. */
+export async function runComposeJob(
+  name: string,
+  service: ComposeService,
+  image: ReplayedStage,
+  testbed: Testbed,
+  run: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const { argv, options } = await prepare(name, service, image, testbed, run);
+  const child = spawnProcess(name, argv, options);
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL');
+  }, START_TIMEOUT_MS);
+  const exit = await child.exited;
+  clearTimeout(timer);
+  return { ...exit, output: child.tail() };
 }
 
 /** The service's healthcheck (compose overrides the image's HEALTHCHECK), as an argv. */
