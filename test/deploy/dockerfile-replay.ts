@@ -109,13 +109,15 @@ function replayStage(
       ? value
       : value.replaceAll(new RegExp(`(^|[\\s=:"'])${workdir}(?=/|\\s|$|")`, 'g'), `$1${root}${workdir}`);
   const home = join(root, 'home', 'node');
+  let done = 0; // instructions replayed so far: ENV applies from where it stands
   const processEnv = (extra: Readonly<Record<string, string>> = {}) => {
-    const env = Object.fromEntries(Object.entries(stageEnv(stage)).map(([k, v]) => [k, mapPath(v)]));
+    const env = Object.fromEntries(Object.entries(stageEnv(stage, done)).map(([k, v]) => [k, mapPath(v)]));
     return { PATH: `${NODE_DIR}:${SYSTEM_PATH}`, HOME: home, ...env, ...extra };
   };
   mkdirSync(home, { recursive: true });
   if (STAND_IN !== undefined) chownTree(home, STAND_IN);
   for (const i of stage.instructions) {
+    done++;
     say(`[${stage.name}] ${i.keyword} ${i.args}`);
     const here = join(root, workdir);
     switch (i.keyword) {
@@ -191,13 +193,18 @@ function copy(
       ? new RegExp(`^${name.replaceAll('.', '\\.').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')}$`)
       : null;
     const files = context.filter((f) =>
-      glob === null ? f === name || f.startsWith(`${name}/`) : glob.test(f),
+      name === '.' ? true : glob === null ? f === name || f.startsWith(`${name}/`) : glob.test(f),
     );
     if (files.length === 0) {
       throw new Error(`COPY ${source}: not in the build context (missing, or excluded by .dockerignore)`);
     }
     for (const file of files) {
-      const rel = file === name || glob !== null ? posix.basename(file) : file.slice(name.length + 1);
+      const rel =
+        name === '.'
+          ? file
+          : file === name || glob !== null
+            ? posix.basename(file)
+            : file.slice(name.length + 1);
       const to = intoDir || file !== name ? join(target, rel) : target;
       mkdirSync(dirname(to), { recursive: true });
       copyFileSync(join(ROOT, file), to);

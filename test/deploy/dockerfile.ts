@@ -60,11 +60,12 @@ function argDefaults(instructions: readonly Instruction[]): Record<string, strin
 const substitute = (value: string, vars: Readonly<Record<string, string>>): string =>
   value.replaceAll(/\$\{(\w+)\}|\$(\w+)/g, (_, a?: string, b?: string) => vars[a ?? b ?? ''] ?? '');
 
-/** The variables a stage sets with ENV (`${ROLE}` from its ARG default). */
-export function stageEnv(stage: Stage): Record<string, string> {
-  const args = argDefaults(stage.instructions);
+/** The variables a stage sets with ENV (`${ROLE}` from its ARG default), in its first `count` instructions. */
+export function stageEnv(stage: Stage, count = stage.instructions.length): Record<string, string> {
+  const before = stage.instructions.slice(0, count);
+  const args = argDefaults(before);
   const env: Record<string, string> = {};
-  for (const i of stage.instructions.filter((x) => x.keyword === 'ENV')) {
+  for (const i of before.filter((x) => x.keyword === 'ENV')) {
     for (const pair of i.args.split(' ')) {
       const [name = '', value = ''] = pair.split('=');
       env[name] = substitute(value, { ...args, ...env });
