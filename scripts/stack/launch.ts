@@ -49,6 +49,12 @@ export interface Stack {
 }
 
 const START_TIMEOUT_MS = 60_000;
+/**
+ * As docker-compose.yml's api service: HAProxy (option forwardfor) is the one proxy, and a
+ * SIGTERMed API answers readiness 503 for HAProxy's detection time (inter 5s x fall 2) before it
+ * closes its listener, so no request is cut off.
+ */
+const API_ENV = { TRUST_PROXY_HOPS: '1', SHUTDOWN_WITHDRAW_MS: '11000', SHUTDOWN_TIMEOUT_MS: '25000' };
 
 export async function launchStack(options: {
   readonly servers: Servers;
@@ -81,19 +87,17 @@ export async function launchStack(options: {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     PORT: '0',
-    // as docker-compose.yml's api service: HAProxy (option forwardfor) is the one proxy, and a
-    // SIGTERMed API answers readiness 503 for HAProxy's detection time (inter 5s x fall 2) before
-    // it closes its listener, so no request is cut off
-    TRUST_PROXY_HOPS: '1',
-    SHUTDOWN_WITHDRAW_MS: '11000',
-    SHUTDOWN_TIMEOUT_MS: '25000',
-    ...options.env,
   };
   const services: ServiceProcess[] = [];
   let lb: LoadBalancer | undefined;
   const start = async (name: string, extra: Readonly<Record<string, string>> = {}): Promise<Started> => {
     const role = name.startsWith('api') ? 'api' : 'worker';
-    const { service, address } = await startService(name, { ...env, ROLE: role, ...extra }, START_TIMEOUT_MS);
+    const roleEnv = role === 'api' ? API_ENV : {};
+    const { service, address } = await startService(
+      name,
+      { ...env, ...roleEnv, ...options.env, ROLE: role, ...extra },
+      START_TIMEOUT_MS,
+    );
     services.push(service);
     return { service, address: address ?? '' };
   };
