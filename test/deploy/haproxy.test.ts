@@ -7,7 +7,8 @@ import { loopbackHaproxyConfig } from '../../scripts/stack/haproxy-config.ts';
 import { checkHaproxyConfig, ensureHaproxy, startLoadBalancer } from '../../scripts/stack/haproxy.ts';
 import { startService } from '../../scripts/stack/processes.ts';
 import { poll } from '../../scripts/stack/wait.ts';
-import { ROOT, readRepoFile } from './compose-project.ts';
+import { ROOT, loadCompose, readRepoFile } from './compose-project.ts';
+import { durationMs } from './compose-services.ts';
 
 /**
  * deploy/haproxy/haproxy.cfg, the config docker-compose.yml mounts into HAProxy, checked by HAProxy
@@ -70,6 +71,23 @@ describe('the HAProxy config of docker-compose.yml', () => {
         'bind 127.0.0.1:44781',
       ],
     );
+  });
+
+  it("gives a SIGTERMed API time to leave HAProxy's rotation, within compose's grace period", () => {
+    const timing = /default-server inter (\d+)s fastinter (\d+)s .*fall (\d+)/.exec(production);
+    assert.ok(timing, 'check timing on the default-server line');
+    const [inter, fastinter, fall] = timing.slice(1).map(Number) as [number, number, number];
+    // worst case: a check just passed, then `fall` failures (the first after inter, the rest after fastinter)
+    const detectionMs = (inter + (fall - 1) * fastinter) * 1000;
+    const secrets = {
+      ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      JWT_SECRET: 'x'.repeat(32),
+    };
+    const api = loadCompose(secrets).project?.services.api;
+    const env = api?.environment ?? {};
+    assert.ok(Number(env.SHUTDOWN_WITHDRAW_MS) >= detectionMs, `withdraw ${env.SHUTDOWN_WITHDRAW_MS} ms`);
+    assert.ok(Number(env.SHUTDOWN_TIMEOUT_MS) > Number(env.SHUTDOWN_WITHDRAW_MS));
+    assert.ok(durationMs(api?.stop_grace_period, 10_000) > Number(env.SHUTDOWN_TIMEOUT_MS), 'grace period');
   });
 
   it('stops the loopback run when production changes a line the transformation rewrites', () => {
