@@ -61,24 +61,39 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CONFIG = join(ROOT, 'deploy', 'haproxy', 'haproxy.cfg');
 const STATS_EVERY_MS = 100;
 
-/** Installs HAProxy when missing (root and apt-get), as the test bed installs redis-server. */
-export function ensureHaproxy(): void {
-  const found = spawnSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' });
-  if (found.status === 0) return;
+/**
+ * The haproxy binary, installed first when missing (root and apt-get), as the test bed installs
+ * redis-server. Debian puts it in /usr/sbin, which a non-root user's PATH may lack.
+ */
+export function ensureHaproxy(): string {
+  const find = () => {
+    const found = spawnSync(
+      'sh',
+      ['-c', 'command -v haproxy || test -x /usr/sbin/haproxy && echo /usr/sbin/haproxy'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    return found.stdout.trim().split('\n')[0] ?? '';
+  };
+  if (find() !== '') return find();
   const install = spawnSync('bash', [join(ROOT, 'scripts', 'testbed', 'ensure-haproxy.sh')], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  if (install.status !== 0) throw new Error('haproxy is missing and could not be installed (see above)');
+  const path = find();
+  if (install.status !== 0 || path === '')
+    throw new Error('haproxy is missing and could not be installed (see above)');
+  return path;
 }
 
 /** `haproxy -c`: null when the config is valid, else HAProxy's complaint. */
 export function checkHaproxyConfig(path: string): string | null {
-  const check = spawnSync('haproxy', ['-c', '-f', path], { encoding: 'utf8' });
+  const check = spawnSync(ensureHaproxy(), ['-c', '-f', path], { encoding: 'utf8' });
   return check.status === 0 ? null : `${check.stdout}${check.stderr}`;
 }
 
 export async function startLoadBalancer(backends: readonly string[]): Promise<LoadBalancer> {
-  ensureHaproxy();
+  const haproxy = ensureHaproxy();
   const dir = mkdtempSync(join(tmpdir(), 'fido-haproxy-'));
   const [publicPort, healthPort] = [await freePort(), await freePort()];
   const socket = join(dir, 'admin.sock');
@@ -93,7 +108,7 @@ export async function startLoadBalancer(backends: readonly string[]): Promise<Lo
   const failures: UpstreamFailure[] = [];
   const transitions: Transition[] = [];
   const other: string[] = [];
-  const child = spawn('haproxy', ['-db', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(haproxy, ['-db', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) =>
     child.once('close', () => {
       resolve();
