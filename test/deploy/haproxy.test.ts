@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loopbackHaproxyConfig } from '../../scripts/stack/haproxy-config.ts';
 import { checkHaproxyConfig, ensureHaproxy, startLoadBalancer } from '../../scripts/stack/haproxy.ts';
-import { startService } from '../../scripts/stack/processes.ts';
+import { startService, type ServiceProcess } from '../../scripts/stack/processes.ts';
 import { poll } from '../../scripts/stack/wait.ts';
 import { ROOT, loadCompose, readRepoFile } from './compose-project.ts';
 import { durationMs } from './compose-services.ts';
@@ -103,18 +103,26 @@ describe('HAProxy from that config in front of two API processes', () => {
   it(
     'balances both, keeps /metrics inside, and answers its own healthcheck by the APIs readiness',
     { timeout: 120_000 },
-    async () => {
+    async (t) => {
       const dataDirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'fido-haproxy-api-')));
+      const started: ServiceProcess[] = [];
+      t.after(async () => {
+        for (const service of started) service.kill('SIGKILL');
+        await Promise.all(started.map((service) => service.exited));
+        for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+      });
       const apis = await Promise.all(
-        dataDirs.map((dir, i) =>
-          startService(`api-${i + 1}`, {
-            ROLE: 'api',
-            PORT: '0',
-            DATA_DIR: dir,
+        dataDirs.map(async (dir, i) => {
+          const env = { ROLE: 'api', PORT: '0', DATA_DIR: dir };
+          // as docker-compose.yml's api service
+          const api = await startService(`api-${i + 1}`, {
+            ...env,
             SHUTDOWN_WITHDRAW_MS: '11000',
             SHUTDOWN_TIMEOUT_MS: '25000',
-          }),
-        ),
+          });
+          started.push(api.service);
+          return api;
+        }),
       );
       const backends = apis.map((a) => a.address ?? '');
       const lb = await startLoadBalancer(backends);
@@ -150,8 +158,6 @@ describe('HAProxy from that config in front of two API processes', () => {
         for (const api of apis) assert.deepEqual(await api.service.exited, { code: 0, signal: null });
       } finally {
         await lb.close();
-        for (const api of apis) api.service.kill('SIGKILL');
-        for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
       }
     },
   );
