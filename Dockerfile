@@ -14,6 +14,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && rm -rf node_modules/node node_modules/.bin/node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# `npm run build` runs it after tsc, to copy the console's static files into dist/
+COPY scripts/copy-console.ts ./scripts/
 RUN npm run build
 
 # Run: production dependencies only, the compiled service, the shipped alert rules.

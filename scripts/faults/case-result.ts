@@ -20,7 +20,7 @@ export function brokenCase(fault: FaultCase, error: unknown, durationMs: number)
   return {
     name: fault.name,
     title: fault.title,
-    requests: { sent: 0, succeeded: 0, retried: {}, failed: [] },
+    requests: { sent: 0, succeeded: 0, retried: {}, failed: [], cuts: [] },
     writes: { started: 0, acknowledged: 0 },
     failedBy: {},
     events: { produced: 0, distinct: 0, consumed: {} },

@@ -5,8 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * way that says "not processed, or not known to be" is retried with the same body and the same
  * Idempotency-Key, with backoff, until a deadline. Every retry is counted by reason; a request
  * that never succeeded is a failure.
- * - 502 from the balancer: the backend broke after the request was sent (it may have been
- *   processed: the Idempotency-Key makes the retry safe);
+ * - 502 from the balancer, or the connection closed with no answer (HAProxy's answer when the
+ *   backend broke after a request on a kept-alive connection was sent): it may have been
+ *   processed, and the Idempotency-Key makes the retry safe;
  * - 503: an instance shutting down, or no instance ready;
  * - 409 `idempotency_in_flight`: the first attempt of this key died mid-request on a killed
  *   instance; its claim blocks retries until its lock expires (30 s), then the retry completes it;
@@ -17,6 +18,8 @@ export interface ClientStats {
   succeeded: number;
   retried: Record<string, number>;
   failed: { method: string; path: string; status: number | string; body: string }[];
+  /** When a request was cut off (a 502 from the balancer, or its connection closed unanswered). */
+  cuts: { reason: 'upstream_failed_502' | 'connection_error'; at: number }[];
 }
 
 export interface Answer {
@@ -44,7 +47,7 @@ export interface SendOptions {
 const BACKOFF_MS = [50, 100, 200, 400, 800, 1_000];
 
 export function createClient(baseUrl: string, token: string, deadlineMs: number): Client {
-  const stats: ClientStats = { sent: 0, succeeded: 0, retried: {}, failed: [] };
+  const stats: ClientStats = { sent: 0, succeeded: 0, retried: {}, failed: [], cuts: [] };
   const retry = (reason: string) => {
     stats.retried[reason] = (stats.retried[reason] ?? 0) + 1;
   };
@@ -72,6 +75,7 @@ export function createClient(baseUrl: string, token: string, deadlineMs: number)
       } catch (error) {
         last = { status: 'connection', body: error instanceof Error ? error.message : String(error) };
         retry('connection_error');
+        stats.cuts.push({ reason: 'connection_error', at: Date.now() });
         continue;
       }
       last = { status, body: text.slice(0, 300) };
@@ -80,8 +84,10 @@ export function createClient(baseUrl: string, token: string, deadlineMs: number)
         stats.succeeded++;
         return { status, body, attempts: attempt };
       }
-      if (status === 502) retry('upstream_failed_502');
-      else if (status === 503) retry('unavailable_503');
+      if (status === 502) {
+        retry('upstream_failed_502');
+        stats.cuts.push({ reason: 'upstream_failed_502', at: Date.now() });
+      } else if (status === 503) retry('unavailable_503');
       else if (status === 409 && attempt > 0 && codeOf(body) === 'idempotency_in_flight')
         retry('idempotency_in_flight_409');
       else break;

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { MongoClient } from 'mongodb';
 import { topicsFor, type Topics } from '../../src/events/transaction-events.ts';
-import { startLoadBalancer, type LoadBalancer } from './load-balancer.ts';
+import { startLoadBalancer, type LoadBalancer } from './haproxy.ts';
 import { partitionList } from './report.ts';
 import { startService, type ServiceProcess } from './processes.ts';
 import { assigned, poll } from './wait.ts';
 
 /**
- * Two API processes behind a round-robin balancer on loopback and two worker processes in one
+ * Two API processes behind HAProxy on loopback (production's config, haproxy.ts) and two worker processes in one
  * consumer group, on the given servers (`npm run stack:local`, `npm run faults`). Everything is
  * named uniquely for the run (database, topics, consumer group, token subject), so runs never
  * see each other's data.
@@ -49,6 +49,12 @@ export interface Stack {
 }
 
 const START_TIMEOUT_MS = 60_000;
+/**
+ * As docker-compose.yml's api service: HAProxy (option forwardfor) is the one proxy, and a
+ * SIGTERMed API answers readiness 503 for HAProxy's detection time (inter 5s x fall 2) before it
+ * closes its listener, so no request is cut off.
+ */
+const API_ENV = { TRUST_PROXY_HOPS: '1', SHUTDOWN_WITHDRAW_MS: '11000', SHUTDOWN_TIMEOUT_MS: '25000' };
 
 export async function launchStack(options: {
   readonly servers: Servers;
@@ -81,16 +87,17 @@ export async function launchStack(options: {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     PORT: '0',
-    // the balancer polls readiness every 200 ms: a SIGTERMed API stays reachable for 3 polls
-    // after its readiness fails, then closes its listener (no request is cut off)
-    SHUTDOWN_WITHDRAW_MS: '600',
-    ...options.env,
   };
   const services: ServiceProcess[] = [];
   let lb: LoadBalancer | undefined;
   const start = async (name: string, extra: Readonly<Record<string, string>> = {}): Promise<Started> => {
     const role = name.startsWith('api') ? 'api' : 'worker';
-    const { service, address } = await startService(name, { ...env, ROLE: role, ...extra }, START_TIMEOUT_MS);
+    const roleEnv = role === 'api' ? API_ENV : {};
+    const { service, address } = await startService(
+      name,
+      { ...env, ...roleEnv, ...options.env, ROLE: role, ...extra },
+      START_TIMEOUT_MS,
+    );
     services.push(service);
     return { service, address: address ?? '' };
   };
@@ -125,7 +132,7 @@ export async function launchStack(options: {
       'both workers own partitions',
     );
     say(
-      `balancer ${balancer.url} -> ${backends.join(', ')}; partitions: worker-1 ${partitionList(assigned(worker1.service))}, worker-2 ${partitionList(assigned(worker2.service))}`,
+      `HAProxy ${balancer.url} -> ${backends.join(', ')}; partitions: worker-1 ${partitionList(assigned(worker1.service))}, worker-2 ${partitionList(assigned(worker2.service))}`,
     );
     const token = await new SignJWT({ scope: 'service' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

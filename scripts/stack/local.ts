@@ -1,7 +1,7 @@
 /**
- * `npm run stack:local [-- --writes N --load-seconds N --users N --concurrency N --partitions N]`: 2 API processes behind a
- * loopback load balancer and 2 worker processes in one consumer group, a bounded load through
- * the balancer, one API and one worker SIGKILLed mid-run, then the checks (scripts/stack/stack.ts).
+ * `npm run stack:local [-- --writes N --load-seconds N --users N --concurrency N --partitions N]`: 2 API processes behind
+ * HAProxy on loopback (deploy/haproxy/haproxy.cfg, scripts/stack/haproxy.ts; installed when
+ * missing) and 2 worker processes in one consumer group, a bounded load through HAProxy, one API and one worker SIGKILLed mid-run, then the checks (scripts/stack/stack.ts).
  * Uses the servers named by MONGODB_URL, REDIS_URL and KAFKA_BROKERS, or starts the test bed
  * (idempotent) when they are not set. Prints a report; exits 1 when a check failed.
  */

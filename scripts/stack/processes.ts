@@ -35,13 +35,34 @@ const MAX_LINES = 20_000;
 const MAX_TAIL = 50;
 
 export function spawnService(name: string, env: Readonly<Record<string, string>>): ServiceProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'src', 'main.ts')], {
+  return spawnProcess(name, [process.execPath, join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     // METRICS_PORT=0: several workers on one host must not race for the default port
     env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid === undefined) throw new Error(`${name} did not start`);
+}
+
+export interface SpawnOptions {
+  readonly cwd: string;
+  /** The whole environment of the process. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Run as this user (needs root), as a container's USER does. */
+  readonly user?: { readonly uid: number; readonly gid: number } | undefined;
+}
+
+/** Any command (the service from the image's CMD, HAProxy) with its log lines read as above. */
+export function spawnProcess(name: string, argv: readonly string[], options: SpawnOptions): ServiceProcess {
+  const [command = '', ...args] = argv;
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.user === undefined ? {} : { uid: options.user.uid, gid: options.user.gid }),
+  });
+  // a command that cannot start (ENOENT) also emits 'error': without a listener it would crash us
+  child.on('error', () => undefined);
+  if (child.pid === undefined)
+    throw new Error(`${name} did not start: ${command} not found or not executable`);
   const logs: LogLine[] = [];
   const other: string[] = [];
   const events = new EventEmitter();

@@ -12,7 +12,8 @@ export function formatReport(report: StackReport): string {
     `writes: ${report.started} started; acknowledged (one event each): ${acknowledged.creates} creates, ${acknowledged.patches} patches, ` +
       `${acknowledged.deletes} deletes; reads ${acknowledged.reads}`,
     `kills: api-1 and worker-1 (SIGKILL) after ${report.kill.afterWrites} writes, ` +
-      `${report.kill.inFlight} requests in flight on api-1 when signalled; ${report.upstreamFailures.length} cut off (502) and retried`,
+      `${report.kill.inFlight} requests in flight on api-1 when signalled; ${requests.cuts.length} cut off and retried ` +
+      `(${report.upstreamFailures.length} answered 502 by HAProxy, ${requests.cuts.length - report.upstreamFailures.length} connections closed unanswered)`,
     `surviving worker-2 owns ${report.survivorPartitions.length} partitions: ${partitionList(report.survivorPartitions)}`,
     `statistics: ${statistics.users} users, ${statistics.reconcileDifferences} days differ from a recomputation, ` +
       `${statistics.analyticsMismatches.length} analytics answers differ from the client's model`,

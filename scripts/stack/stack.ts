@@ -1,11 +1,11 @@
 import { createClient } from './client.ts';
 import { launchStack, type Servers } from './launch.ts';
 import { runLoad } from './load.ts';
-import { verify, type StackReport } from './verify.ts';
+import { verify, withdrawnByReadiness, type StackReport } from './verify.ts';
 
 /**
  * `npm run stack:local` and test/deploy/stack-local.test.ts: the stack of launch.ts (two APIs
- * behind a balancer, two workers in one group) on the test bed's servers; a bounded load through
+ * behind HAProxy, two workers in one group) on the test bed's servers; a bounded load through
  * the balancer; one API and one worker SIGKILLed mid-run; then the checks in verify.ts.
  */
 export interface StackOptions {
@@ -64,7 +64,7 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
         worker1.service.kill('SIGKILL');
         Object.assign(kill, { wallTime: Date.now(), afterWrites: count });
         // requests that reached the API until it actually died were in flight on it
-        void api1.service.exited.then(() => (kill.at = performance.now()));
+        void api1.service.exited.then(() => (kill.at = Date.now()));
         say(`SIGKILL api-1 (${kill.inFlight} requests in flight) and worker-1 after ${count} writes`);
       },
     });
@@ -84,16 +84,18 @@ export async function runStack(options: StackOptions): Promise<StackReport> {
       writes: options.writes,
       say,
     });
+    // stopped as an orchestrator stops them, HAProxy still in front: the API must leave the
+    // rotation by its readiness answer before its listener closes
+    const [apiExit, workerExit] = await Promise.all([api2.service.stop(30_000), worker2.service.stop()]);
+    const stoppedAt = Date.now();
     await lb.close();
-    const exits = {
-      [api2.service.name]: await api2.service.stop(),
-      [worker2.service.name]: await worker2.service.stop(),
-    };
+    const exits = { [api2.service.name]: apiExit, [worker2.service.name]: workerExit };
     report.checks.push({
       name: 'the surviving processes stop gracefully on SIGTERM (exit 0)',
       ok: Object.values(exits).every((e) => e.code === 0),
       detail: JSON.stringify(exits),
     });
+    report.checks.push(withdrawnByReadiness(lb, api2.address, stoppedAt));
     ok = report.checks.every((c) => c.ok);
     return { ...report, ok, durationMs: performance.now() - started };
   } finally {

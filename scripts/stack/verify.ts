@@ -1,6 +1,6 @@
 import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
 import type { Client, ClientStats } from './client.ts';
-import type { LoadBalancer, UpstreamFailure } from './load-balancer.ts';
+import type { LoadBalancer, UpstreamFailure } from './haproxy.ts';
 import type { LoadResult } from './load.ts';
 import type { ServiceProcess } from './processes.ts';
 import { analyticsMismatches, statsDifferences, waitSettled } from './reconcile.ts';
@@ -26,6 +26,8 @@ export interface StackReport {
 }
 
 const SETTLE_TIMEOUT_MS = 60_000;
+/** A request cut by the kill fails when the process dies, which is when its exit is seen. */
+const CUT_WINDOW_MS = 1_000;
 
 /**
  * After the load: the surviving worker owns every partition, every event is processed (outbox
@@ -90,7 +92,16 @@ export async function verify(input: {
     mismatches.slice(0, 5).join('; '),
   );
 
-  const stray = lb.failures.filter((f) => f.backend !== input.victimApi || f.startedAt > kill.at);
+  // In flight on the killed API at the kill, HAProxy does not retry a request (it may have been
+  // processed): the first request on a client connection is answered 502 (logged `SH`, the server
+  // closed before answering); a later one on a kept-alive connection has that connection closed
+  // with no answer and no log line, as a server closing a keep-alive connection would. Either way
+  // the client retries with the same Idempotency-Key. A request after the kill is never cut: a
+  // refused connection is retried by HAProxy on the other API (retries, option redispatch).
+  const stray = lb.failures.filter(
+    (f) =>
+      f.backend !== input.victimApi || f.startedAt > kill.at || f.status !== 502 || !f.error.startsWith('S'),
+  );
   check(
     'the kills happened mid-run',
     kill.afterWrites > 0 && kill.afterWrites < input.writes,
@@ -107,11 +118,17 @@ export async function verify(input: {
     client.stats.failed.length === 0,
     JSON.stringify(client.stats.failed.slice(0, 5)),
   );
+  const { cuts } = client.stats;
+  const cutLater = cuts.filter((c) => c.at < kill.wallTime || c.at > kill.at + CUT_WINDOW_MS);
   check(
-    'requests cut off (502) were only those in flight on the killed API at the kill',
-    stray.length === 0 && (client.stats.retried.upstream_failed_502 ?? 0) === lb.failures.length,
-    `${lb.failures.length} cut off, ${stray.length} elsewhere or later`,
+    'requests cut off (502, or connection closed unanswered) were only those in flight on the killed API at the kill',
+    stray.length === 0 &&
+      cutLater.length === 0 &&
+      cuts.filter((c) => c.reason === 'upstream_failed_502').length === lb.failures.length,
+    `${cuts.length} cut off (${lb.failures.length} answered 502 by HAProxy), ${stray.length} 5xx elsewhere, ` +
+      `${cutLater.length} cut before the kill or later than ${CUT_WINDOW_MS} ms after it`,
   );
+  check(...leftRotation(lb, input.victimApi, kill.wallTime));
   return {
     requests: client.stats,
     acknowledged: load.acknowledged,
@@ -121,5 +138,37 @@ export async function verify(input: {
     survivorPartitions,
     statistics: { users: users.length, reconcileDifferences, analyticsMismatches: mismatches },
     checks,
+  };
+}
+
+/**
+ * The killed API left HAProxy's rotation by its health check on /health/ready (the connection
+ * refused there), and no request was sent to it afterwards: a request that met its refused
+ * connection before that was retried by HAProxy on the other API (`retries`, `option redispatch`).
+ */
+function leftRotation(lb: LoadBalancer, victim: string, killedAt: number): [string, boolean, string] {
+  const down = lb.transitions.find((t) => t.backend === victim && t.state === 'DOWN' && t.at >= killedAt);
+  const after =
+    down === undefined ? [] : lb.requests.filter((r) => r.backend === victim && r.startedAt > down.at);
+  return [
+    "the killed API left HAProxy's rotation by its readiness check; no request was sent to it afterwards",
+    down !== undefined && after.length === 0,
+    down === undefined
+      ? 'HAProxy never marked it DOWN'
+      : `DOWN ${down.at - killedAt} ms after the kill (${down.reason}); ${after.length} requests after`,
+  ];
+}
+
+/**
+ * A SIGTERMed API answers readiness 503 for SHUTDOWN_WITHDRAW_MS while still serving: HAProxy must
+ * take it out of rotation by that answer (Layer7, code 503) before the process is gone.
+ */
+export function withdrawnByReadiness(lb: LoadBalancer, api: string, stoppedAt: number): Check {
+  const down = lb.transitions.find((t) => t.backend === api && t.state === 'DOWN');
+  const cut = lb.failures.filter((f) => f.backend === api);
+  return {
+    name: 'a SIGTERMed API left the rotation by its readiness answer (503) before it stopped; nothing cut off',
+    ok: down !== undefined && /code: 503/.test(down.reason) && down.at <= stoppedAt && cut.length === 0,
+    detail: down === undefined ? 'HAProxy never marked it DOWN' : `${down.reason}; ${cut.length} cut off`,
   };
 }

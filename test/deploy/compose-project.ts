@@ -39,6 +39,9 @@ function ensureBuilt(): void {
 export interface ComposeService {
   readonly image?: string;
   readonly command?: string[] | null;
+  readonly entrypoint?: string[] | null;
+  readonly restart?: string;
+  readonly stop_grace_period?: string;
   readonly environment?: Record<string, string | null>;
   readonly depends_on?: Record<string, { condition: string }>;
   readonly healthcheck?: { test?: string[]; disable?: boolean };

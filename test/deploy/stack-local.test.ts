@@ -8,7 +8,7 @@ import { requireEnv } from '../helpers.ts';
 // idempotency lock that a retry of a create cut off on the killed API waits out (SPEC: 409 while
 // the first attempt may still be in flight), and the group's session timeout before the
 // surviving worker takes the dead one's partitions.
-describe('scale-out on one machine (2 APIs behind a balancer, 2 workers, Kafka, MongoDB protocol)', () => {
+describe('scale-out on one machine (2 APIs behind HAProxy, 2 workers, Kafka, MongoDB protocol)', () => {
   it(
     'one API and one worker SIGKILLed mid-load: no request lost, the surviving worker takes every partition, statistics exact',
     { timeout: 180_000 },
@@ -35,7 +35,7 @@ describe('scale-out on one machine (2 APIs behind a balancer, 2 workers, Kafka, 
       assert.equal(report.survivorPartitions.length, 4);
       assert.equal(report.statistics.reconcileDifferences, 0);
       assert.deepEqual(report.statistics.analyticsMismatches, []);
-      assert.equal(report.checks.length, 9);
+      assert.equal(report.checks.length, 11);
       assert.ok(report.ok);
     },
   );
