@@ -1,8 +1,9 @@
 /**
  * `npm test`: provisions what the tests need, then runs them, so a fresh clone needs only `npm ci`
  * before it (CI runs exactly that). In order, and stops at the first failure:
- * 1. the browser the console tests drive (scripts/testbed/browser.sh: Debian's chromium, installed
- *    when missing and root, else one line saying what to install);
+ * 1. the programs the tests run besides the servers, each installed from Debian's packages when
+ *    missing and root, else one line saying what to install: the browser the console tests drive
+ *    (scripts/testbed/ensure-browser.sh) and HAProxy (scripts/testbed/ensure-haproxy.sh);
  * 2. for the whole suite (no file arguments): the type check and the linter, as CI checks them;
  * 3. the test bed (idempotent; real Redis, Kafka and a MongoDB-protocol server on loopback);
  * 4. every test file (or those given) with the URLs that reach the servers.
@@ -17,8 +18,10 @@ function stopUnless(ok: boolean, why: string): void {
   process.exit(1);
 }
 
-// browser.sh prints its own one-line reason
-stopUnless(spawnSync('bash', ['scripts/testbed/browser.sh'], { stdio: 'inherit' }).status === 0, '');
+// one after the other (apt-get takes a lock); each prints its own one-line reason
+for (const script of ['ensure-browser.sh', 'ensure-haproxy.sh']) {
+  stopUnless(spawnSync('bash', [`scripts/testbed/${script}`], { stdio: 'inherit' }).status === 0, '');
+}
 
 if (patterns.length === 0) {
   for (const script of ['typecheck', 'lint']) {

@@ -2,9 +2,8 @@
 # Makes sure HAProxy is on this machine: the local scale-out run (`npm run stack:local`) puts it in
 # front of the API instances, and `npm test` validates deploy/haproxy/haproxy.cfg with it. Installs
 # Debian's package `haproxy` when it is missing (needs root), as up.sh does for redis-server.
-# Called by scripts/stack/haproxy.ts when `haproxy` is not on PATH: by the stack (`npm run
-# stack:local`, the fault battery) and by the deploy tests, so `npm test` provisions it on a fresh
-# machine. Prints nothing on stdout; progress goes to stderr. HAProxy is only run by those callers,
+# Run by `npm test` before any test (scripts/run-tests.ts), and by scripts/stack/haproxy.ts when
+# `haproxy` is not on PATH (`npm run stack:local`, the fault battery). Prints nothing on stdout; progress goes to stderr. HAProxy is only run by those callers,
 # in the foreground on loopback: the package's own system service, if one was started, is stopped.
 set -euo pipefail
 
@@ -14,7 +13,7 @@ if command -v haproxy >/dev/null 2>&1; then
   exit 0
 fi
 if [[ $(id -u) != 0 ]]; then
-  log "haproxy is missing: install Debian's package haproxy (needs root)"
+  echo "the deploy tests and the scale-out run need HAProxy: install Debian's package haproxy (sudo apt-get install --no-install-recommends haproxy)" >&2
   exit 1
 fi
 log "installing Debian's haproxy (apt-get)"

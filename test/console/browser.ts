@@ -5,9 +5,9 @@ import { eventually } from '../helpers.ts';
 
 /**
  * The browser the end-to-end tests drive (playwright-core downloads none): Debian's Chromium, which
- * `npm test` installs when missing (scripts/testbed/browser.sh), or the one CHROMIUM_PATH names.
+ * `npm test` installs when missing (scripts/testbed/ensure-browser.sh), or the one CHROMIUM_PATH names.
  */
-export const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium'; // empty means unset, as in browser.sh
+export const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium'; // empty means unset, as in ensure-browser.sh
 /** Where the test run leaves its screenshots (git-ignored). */
 export const SHOTS_DIR = join(import.meta.dirname, '..', '..', 'test-results', 'console');
 
@@ -25,7 +25,7 @@ const FLAGS = [
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: \`npm test\` installs Debian's chromium (scripts/testbed/browser.sh); run the tests through it`,
+      `${CHROMIUM} is missing: \`npm test\` installs Debian's chromium (scripts/testbed/ensure-browser.sh); run the tests through it`,
     );
   }
   mkdirSync(SHOTS_DIR, { recursive: true });

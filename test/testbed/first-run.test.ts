@@ -52,7 +52,7 @@ describe('npm test on a machine without the browser', () => {
   });
 
   it('goes on when the browser is there', () => {
-    const run = spawnSync('bash', ['scripts/testbed/browser.sh'], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync('bash', ['scripts/testbed/ensure-browser.sh'], { cwd: root, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stderr, '');
   });

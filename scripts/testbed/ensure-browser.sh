@@ -24,8 +24,9 @@ log_file="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.services/apt-chro
 mkdir -p "$(dirname "$log_file")"
 echo "[testbed] chromium: installing Debian's chromium with apt-get (once per machine; log: $log_file)" >&2
 {
-  apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+  # another apt-get (a colleague's run, up.sh's redis-server) may hold the lock for a while
+  apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium
 } >"$log_file" 2>&1 || {
   tail -n 20 "$log_file" >&2
   echo "npm test: installing Debian's chromium with apt-get failed (above: the end of $log_file); install it, or set CHROMIUM_PATH to a Chromium" >&2
