@@ -160,7 +160,8 @@ export async function launchStack(options: {
   }
 }
 
-async function dropDatabase(url: string, database: string): Promise<void> {
+/** Drops a run's own database on the test bed's server (the stack's and the deploy tests' cleanup). */
+export async function dropDatabase(url: string, database: string): Promise<void> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
   try {
     await client.db(database).dropDatabase();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient } from 'mongodb';
+import { dropDatabase } from '../../scripts/stack/launch.ts';
 import { loadCompose, readRepoFile, type ComposeService } from './compose-project.ts';
 import {
   durationMs,
@@ -217,12 +217,3 @@ describe('the compose services built from the image, started as defined', () => 
     },
   );
 });
-
-async function dropDatabase(url: string, database: string): Promise<void> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
-  try {
-    await client.db(database).dropDatabase();
-  } finally {
-    await client.close();
-  }
-}
