@@ -7,9 +7,10 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import type { Collection, Filter } from 'mongodb';
+import type { Collection, CommandStartedEvent, Filter } from 'mongodb';
 import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../errors.ts';
+import { DeadlineExceededError, withDeadline } from './deadline.ts';
 import { DuplicateIdError } from '../ports.ts';
 import type { Storage, TransactionStore } from '../ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
@@ -37,18 +38,30 @@ export async function openMongoStorage(options: {
   database: string;
   /** Told when the driver's server monitor stalled and the client was reconnected. */
   logger?: Pick<Logger, 'warn' | 'info'>;
+  /** The deadline of every operation (MONGODB_OPERATION_TIMEOUT_MS); 10 s when not given. */
+  operationTimeoutMs?: number;
+  /**
+   * Told of every command sent (the driver's command monitoring, on only when this is given): the
+   * operation counts of docs/BENCHMARKS.md. Production leaves it unset and pays nothing.
+   */
+  onCommand?: (event: CommandStartedEvent) => void;
 }): Promise<Storage> {
+  const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const client = new MongoClient(options.url, {
     // Fail fast when the server is down, so a request answers 503 instead of hanging.
-    serverSelectionTimeoutMS: 3000,
+    serverSelectionTimeoutMS: Math.min(3000, operationTimeoutMs),
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
-    // A server that accepted the connection but stalls must not hold a request forever either.
-    socketTimeoutMS: 10_000,
+    // A connection whose server stopped answering is given up after the operation deadline too,
+    // so the pool does not keep it.
+    socketTimeoutMS: operationTimeoutMs,
     // Amounts are int64 minor units; read them back as bigint, never as a rounded double.
     useBigInt64: true,
     appName: 'fido-transactions',
+    ...(options.onCommand === undefined ? {} : { monitorCommands: true }),
   });
+  if (options.onCommand !== undefined) client.on('commandStarted', options.onCommand);
+  const guard = guardWithin(operationTimeoutMs);
   const { logger } = options;
   const watchdog = watchMonitor(client, {
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
@@ -90,7 +103,12 @@ export async function openMongoStorage(options: {
     );
     return {
       name: 'mongodb',
-      transactions: createTransactionStore(heads, versions, db.collection<PendingDoc>('stats_pending')),
+      transactions: createTransactionStore(
+        heads,
+        versions,
+        db.collection<PendingDoc>('stats_pending'),
+        guard,
+      ),
       outbox: createMongoOutbox(heads, versions, db.collection<PendingDoc>('stats_pending'), guard),
       stats: await createMongoStats(db, heads, guard),
       idempotency: createMongoIdempotencyStore(keys, guard),
@@ -121,6 +139,7 @@ function createTransactionStore(
   heads: Collection<HeadDoc>,
   versions: Collection<VersionDoc>,
   pending: Collection<PendingDoc>,
+  guard: Guard,
 ): TransactionStore {
   const advance = (record: TransactionRecord) => advanceHead(heads, guard, record);
 
@@ -200,11 +219,16 @@ function createTransactionStore(
   };
 }
 
-// Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
 const CONNECT_TIMEOUT_MS = 3_000;
+/**
+ * As long as the socket timeout the driver had before the deadline existed: a loaded FerretDB
+ * answers the slowest legitimate reads (a reconciliation's scan) well within it.
+ */
+const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
 /** The driver's default, stated: the stall watchdog's bound for an awaited check depends on it. */
 const HEARTBEAT_FREQUENCY_MS = 10_000;
 
+// Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
 const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
@@ -239,6 +263,9 @@ export function meansStoreUnavailable(error: unknown): boolean {
     error instanceof MongoNotConnectedError ||
     error instanceof MongoTopologyClosedError ||
     error instanceof MongoClientClosedError ||
+    // the operation's deadline passed: a stalled socket, or a write the driver waits to finish
+    // on a socket destroyed under it (docs/FAULTS.md), which no socket timeout ends
+    error instanceof DeadlineExceededError ||
     isBrokenSocket(error) ||
     (error instanceof MongoServerError &&
       typeof error.code === 'number' &&
@@ -246,9 +273,14 @@ export function meansStoreUnavailable(error: unknown): boolean {
   );
 }
 
-function guard<T>(operation: () => Promise<T>): Promise<T> {
-  return operation().catch((error: unknown) => {
-    if (meansStoreUnavailable(error)) throw new DependencyUnavailableError('database', error);
-    throw error;
-  });
+/**
+ * The one wrapper every operation goes through: none outlives `ms` (it answers 503 then; the
+ * driver may still finish it later, as after a socket timeout: the caller retries, idempotently).
+ */
+function guardWithin(ms: number): Guard {
+  return <T>(operation: () => Promise<T>): Promise<T> =>
+    withDeadline(operation(), ms, 'MongoDB operation').catch((error: unknown) => {
+      if (meansStoreUnavailable(error)) throw new DependencyUnavailableError('database', error);
+      throw error;
+    });
 }
