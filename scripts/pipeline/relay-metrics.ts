@@ -2,7 +2,7 @@
  * Store operations a worker's outbox relay counted, read from its `/metrics` (the relay exposes
  * them as a counter); null when the worker exposes no such series or cannot be read.
  */
-const FAMILIES = ['outbox_relay_store_operations_total', 'outbox_relay_operations_total'];
+const FAMILIES = ['fido_outbox_relay_operations_total'];
 
 export async function relayOperations(metricsUrl: string): Promise<number | null> {
   let text: string;
