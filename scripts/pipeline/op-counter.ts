@@ -61,7 +61,7 @@ export function installOperationCounter(): void {
   MongoClient.prototype.connect = function (this: MongoClient) {
     if (!seen.has(this)) {
       seen.add(this);
-      this.monitorCommands = true;
+      this.options.monitorCommands = true;
       this.on('commandStarted', onCommand);
     }
     return connect.call(this);
