@@ -7,7 +7,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import type { Collection, CommandStartedEvent, Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../errors.ts';
 import { DeadlineExceededError, withDeadline } from './deadline.ts';
@@ -40,11 +40,6 @@ export async function openMongoStorage(options: {
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** The deadline of every operation (MONGODB_OPERATION_TIMEOUT_MS); 10 s when not given. */
   operationTimeoutMs?: number;
-  /**
-   * Told of every command sent (the driver's command monitoring, on only when this is given): the
-   * operation counts of docs/BENCHMARKS.md. Production leaves it unset and pays nothing.
-   */
-  onCommand?: (event: CommandStartedEvent) => void;
 }): Promise<Storage> {
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const client = new MongoClient(options.url, {
@@ -58,9 +53,7 @@ export async function openMongoStorage(options: {
     // Amounts are int64 minor units; read them back as bigint, never as a rounded double.
     useBigInt64: true,
     appName: 'fido-transactions',
-    ...(options.onCommand === undefined ? {} : { monitorCommands: true }),
   });
-  if (options.onCommand !== undefined) client.on('commandStarted', options.onCommand);
   const guard = guardWithin(operationTimeoutMs);
   const { logger } = options;
   const watchdog = watchMonitor(client, {
