@@ -72,6 +72,17 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       }
     },
 
+    async partitionCount(topic) {
+      const topics = await unavailableOnFailure(
+        withDeadline(admin.listTopics(), PING_TIMEOUT_MS, 'list topics'),
+      );
+      if (!topics.includes(topic)) return null;
+      const metadata = await unavailableOnFailure(
+        withDeadline(admin.metadata({ topics: [topic], forceUpdate: true }), PING_TIMEOUT_MS, 'metadata'),
+      );
+      return metadata.topics.get(topic)?.partitionsCount ?? null;
+    },
+
     async publish(messages) {
       if (messages.length === 0) return;
       const send = sending.then(() => producer.send({ messages: messages.map(toRecord) }));

@@ -16,7 +16,8 @@ import type { Storage, TransactionStore } from '../ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
 import { createAlertIndexes, createMongoAlertStore, createMongoCreditScoreStore } from './mongo-alerts.ts';
 import { advanceHead } from './mongo-heads.ts';
-import { createMongoOutbox } from './mongo-outbox.ts';
+import { createMongoOutbox, flagCommitted } from './mongo-outbox.ts';
+import type { OutboxPartitioner } from '../events/partitioning.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
 import { MONITOR_STALLED, watchMonitor } from './mongo-monitor-watchdog.ts';
@@ -40,6 +41,8 @@ export async function openMongoStorage(options: {
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** The deadline of every operation (MONGODB_OPERATION_TIMEOUT_MS); 10 s when not given. */
   operationTimeoutMs?: number;
+  /** The partition of transactions.v1 each outbox marker records (docs/EVENTS.md); none when not given. */
+  outboxPartition?: OutboxPartitioner;
 }): Promise<Storage> {
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const client = new MongoClient(options.url, {
@@ -101,6 +104,7 @@ export async function openMongoStorage(options: {
         versions,
         db.collection<PendingDoc>('stats_pending'),
         guard,
+        options.outboxPartition ?? (() => null),
       ),
       outbox: createMongoOutbox(heads, versions, db.collection<PendingDoc>('stats_pending'), guard),
       stats: await createMongoStats(db, heads, guard),
@@ -133,13 +137,20 @@ function createTransactionStore(
   versions: Collection<VersionDoc>,
   pending: Collection<PendingDoc>,
   guard: Guard,
+  partitionOf: OutboxPartitioner,
 ): TransactionStore {
   const advance = (record: TransactionRecord) => advanceHead(heads, guard, record);
 
   async function commit(write: TransactionWrite): Promise<boolean> {
     const { record } = write;
     // Before the commit, so a reader can never see the write without knowing it is unprojected.
-    const marker = pendingDoc(record.userId, record.id, record.version, record.updatedAt);
+    const marker = pendingDoc(
+      record.userId,
+      record.id,
+      record.version,
+      record.updatedAt,
+      partitionOf(record.userId),
+    );
     await guard(() => pending.insertOne(marker)).catch((error: unknown) => {
       if (!isDuplicateKey(error)) throw error; // a retry of the same version: the marker stands
     });
@@ -157,6 +168,7 @@ function createTransactionStore(
       return false;
     }
     await advance(write.record);
+    await flagCommitted(pending, guard, write, marker._id);
     return true;
   }
 
