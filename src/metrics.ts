@@ -12,6 +12,7 @@ export type CounterName =
   | 'outbox_first_published_total'
   | 'outbox_quarantined_total'
   | 'outbox_relay_operations_total'
+  | 'outbox_idle_poll_operations_total'
   | 'events_projected_total'
   | 'events_dead_lettered_total'
   | 'reconciliation_repairs_total'
@@ -62,7 +63,11 @@ const COUNTERS: Readonly<Record<CounterName, { family: string; label?: readonly 
   outbox_publish_failures_total: { family: 'outbox_publish_failures_total' },
   outbox_first_published_total: { family: 'outbox_first_published_total' },
   outbox_quarantined_total: { family: 'outbox_quarantined_total' },
-  outbox_relay_operations_total: { family: 'outbox_relay_operations_total' },
+  outbox_relay_operations_total: { family: 'outbox_relay_operations_total', label: ['poll', 'found'] },
+  outbox_idle_poll_operations_total: {
+    family: 'outbox_relay_operations_total',
+    label: ['poll', 'empty'],
+  },
   events_projected_total: { family: 'events_processed_total' },
   events_dead_lettered_total: { family: 'events_dead_lettered_total' },
   reconciliation_repairs_total: { family: 'reconciliation_repairs_total' },
@@ -85,7 +90,8 @@ const HELP: Readonly<Record<string, string>> = {
   outbox_first_published_total:
     "Publications that were their event's first (published_total minus this: duplicates)",
   outbox_quarantined_total: 'Stored events set aside as unpublishable and sent to transactions.v1.dlq',
-  outbox_relay_operations_total: 'Store operations the relay issued (divide by published_total: per event)',
+  outbox_relay_operations_total:
+    'Store operations of the relay: poll="found" those of polls that found events (over published_total: per event), poll="empty" idle polls',
   events_processed_total: 'transactions.v1 events the worker projected',
   events_dead_lettered_total: 'Malformed events sent to the dead-letter topic',
   reconciliation_repairs_total: 'Per-user statistics the reconciliation found wrong and repaired',

@@ -127,9 +127,11 @@ export function startOutboxRelay(options: Options): OutboxRelay {
   async function relayOnce(slice: RelaySlice | null): Promise<number> {
     if (slice !== null && slice.partitions.length === 0) return 0; // owns nothing: nothing to read
     const operationsBefore = outbox.operations();
+    let found = false;
     try {
       const entries = await outbox.pending(options.batchSize, slice ?? undefined);
       if (entries.length === 0) return 0;
+      found = true;
       const ready: Ready[] = [];
       const refused: Refused[] = [];
       for (const entry of entries) {
@@ -166,7 +168,8 @@ export function startOutboxRelay(options: Options): OutboxRelay {
       await quarantine(refused);
       return entries.length;
     } finally {
-      metrics.inc('outbox_relay_operations_total', outbox.operations() - operationsBefore);
+      const operations = outbox.operations() - operationsBefore;
+      metrics.inc(found ? 'outbox_relay_operations_total' : 'outbox_idle_poll_operations_total', operations);
     }
   }
 
