@@ -67,13 +67,13 @@ export function formatCosts(list: readonly OperationCosts[]): string {
       ['create, no key (per create)', r.create, creates, null],
       ['create, Idempotency-Key (per create)', r.createWithKey, creates, null],
       [
-        `relay (per event; ${r.relay.batches} batches, ${r.relayIdlePolls} idle polls apart)`,
+        `relay (per event; ${plural(r.relay.batches, 'batch', 'batches')}, ${plural(r.relayIdlePolls, 'idle poll', 'idle polls')} apart)`,
         r.relay,
         r.events,
         r.relay.batches,
       ],
       [
-        `projector (per event; ${r.projector.batches} batches, ${r.users} users)`,
+        `projector (per event; ${plural(r.projector.batches, 'batch', 'batches')}, ${r.users} users)`,
         r.projector,
         r.events,
         r.projector.batches,
@@ -85,5 +85,14 @@ export function formatCosts(list: readonly OperationCosts[]): string {
       );
     }
   }
-  return `${lines.join('\n')}\n`;
+  const stray = list.filter((r) => r.unattributed > 0).map((r) => `${r.store} ${r.unattributed}`);
+  const note =
+    stray.length === 0
+      ? ''
+      : `\nOperations counted in no context (figures above too low): ${stray.join(', ')}\n`;
+  return `${lines.join('\n')}\n${note}`;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -51,6 +51,8 @@ export interface OperationCosts {
   readonly relay: Cost & { readonly batches: number };
   /** Polls that found nothing to relay (per poll, not per event). */
   readonly relayIdlePolls: number;
+  /** Operations of the worker phase that ran outside every counted context (must be 0). */
+  readonly unattributed: number;
   readonly projector: Cost & { readonly batches: number };
 }
 
@@ -158,13 +160,16 @@ export async function measureOperationCosts(options: {
         return save(...args);
       },
     });
+    // whatever runs outside the contexts above (a callback that lost its async context) lands here
+    const stray = newBucket();
+    setAmbient(stray);
     const worker = await within(projector, () => startWorker(deps));
     try {
       const topic = topicsFor(topicPrefix).transactions;
       const groupId = config.events.groupId;
       await poll(
         async () => {
-          if ((await backlog()) > 0) return false;
+          if ((await within(newBucket(), backlog)) > 0) return false;
           const state = await consumption(options.kafkaBrokers, topic, partitions, [groupId]);
           return state.produced >= 2 * options.creates && reached(state, groupId, state.ends);
         },
@@ -186,9 +191,11 @@ export async function measureOperationCosts(options: {
         createWithKey: snapshot(createWithKey),
         relay: { ...snapshot(relay), batches: batches.relay },
         relayIdlePolls: batches.idle,
+        unattributed: stray.reads + stray.writes,
         projector: { ...snapshot(projector), batches: batches.projector },
       };
     } finally {
+      setAmbient(undefined);
       await worker.stop();
     }
   } finally {

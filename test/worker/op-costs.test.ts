@@ -44,6 +44,7 @@ for (const store of ['embedded', 'mongodb'] as const) {
       // the counter sees the work: a create writes at least its record and its event
       assert.ok(small.create.writes >= small.events / 2, JSON.stringify(small.create));
       assert.ok(small.projector.writes > 0, JSON.stringify(small.projector));
+      assert.equal(small.unattributed + large.unattributed, 0, 'every operation of the worker is attributed');
       for (const work of ['create', 'createWithKey', 'relay', 'projector'] as const) {
         assert.deepEqual(
           large[work],
