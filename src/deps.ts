@@ -25,9 +25,13 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import type { EventBus, Storage } from './ports.ts';
 import { partitionerFor, watchPartitionCount, type WatchedPartitionCount } from './events/partitioning.ts';
 import { topicsFor } from './events/transaction-events.ts';
+import { withDeadline } from './adapters/deadline.ts';
 import { createHistoryService, type HistoryService } from './transactions/history.service.ts';
 import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
 import { createWebhookService, type WebhookService } from './webhooks/webhooks.service.ts';
+
+/** How long a start waits for the first read of the partition count before writing without it. */
+const FIRST_COUNT_WAIT_MS = 2_000;
 
 /** Everything the entry points need, built once from config. */
 export interface Deps {
@@ -87,6 +91,8 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     },
   );
   counted.count = partitionCount;
+  // so this process's first writes record their partition; bounded, as the bus may be away
+  await withDeadline(partitionCount.first, FIRST_COUNT_WAIT_MS).catch(() => undefined);
   // Redis (one connection for the counters and the cache, shared by every instance) when
   // configured; both uses fail open, so Redis is never critical
   const redis = config.redisUrl

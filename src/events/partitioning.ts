@@ -31,6 +31,8 @@ const RETRY_MS = 2_000;
 const REFRESH_MS = 60_000;
 
 export interface WatchedPartitionCount extends PartitionCount {
+  /** Settles once the first read did (whatever its outcome). */
+  readonly first: Promise<void>;
   /** Reads the count now (a worker after creating the topic); a failure keeps the last count. */
   refresh(): Promise<void>;
   stop(): void;
@@ -60,8 +62,9 @@ export function watchPartitionCount(
     timer = setTimeout(() => void tick(), count === null ? RETRY_MS : REFRESH_MS);
     timer.unref();
   };
-  void tick();
+  const first = tick();
   return {
+    first,
     get: () => count,
     refresh,
     stop() {

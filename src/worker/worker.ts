@@ -32,8 +32,8 @@ export interface Worker {
   /** Sends queued webhook deliveries in the background. */
   readonly webhooks: WebhookDispatcher;
   /**
-   * Stops consuming (the batch in hand is finished and committed), stops webhook sends (attempts
-   * in flight stay pending), then publishes the whole outbox backlog.
+   * Publishes the backlog of the partitions this worker relays, stops consuming (the batch in hand
+   * is finished and committed), then stops webhook sends (attempts in flight stay pending).
    */
   stop(): Promise<void>;
 }
@@ -176,10 +176,11 @@ export async function startWorker(deps: {
       assignmentLog.stop();
       stopReadingLag();
       stopReadingRelayBacklog();
-      const owned = relaySlice(); // before leaving the group: the final flush relays these
+      // the final flush runs while this member still owns its partitions: once it leaves, their
+      // next owner relays them, and a flush after that would publish the same events twice
+      await relay.stop(relaySlice());
       await subscription.close();
       await webhooks.stop();
-      await relay.stop(owned);
     },
   };
 }
