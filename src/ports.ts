@@ -137,6 +137,17 @@ export class DuplicateIdError extends Error {
   }
 }
 
+/**
+ * The bus refuses this message for good (too large, an invalid record): sending it again cannot
+ * succeed, unlike a bus that is away (DependencyUnavailableError). The relay quarantines it.
+ */
+export class MessageRefusedError extends Error {
+  constructor(reason: string, cause?: unknown) {
+    super(reason, { cause });
+    this.name = 'MessageRefusedError';
+  }
+}
+
 /** A message as the bus carries it: JSON text keyed so one key's messages keep their order. */
 export interface BusMessage {
   readonly topic: string;

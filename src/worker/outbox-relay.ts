@@ -1,8 +1,13 @@
 import type { Logger } from 'pino';
-import { DependencyUnavailableError } from '../errors.ts';
 import { toWire } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { BusMessage, EventBus, Outbox, RelaySlice } from '../ports.ts';
+import {
+  MessageRefusedError,
+  type BusMessage,
+  type EventBus,
+  type Outbox,
+  type RelaySlice,
+} from '../ports.ts';
 
 export interface OutboxRelay {
   /** Wakes the relay now (a write just happened in this process). */
@@ -78,23 +83,26 @@ export function startOutboxRelay(options: Options): OutboxRelay {
       };
     }).finally(() => (wake = undefined));
 
-  /** Publishes in order; messages the bus refuses for good are returned, a bus away throws. */
+  /**
+   * Publishes in order; messages the bus refuses for what they are are returned. Any other failure
+   * (a bus away, a missing topic) throws: the batch waits, nothing is set aside for it.
+   */
   async function publish(ready: readonly Ready[]): Promise<Refused[]> {
     if (ready.length === 0) return [];
     try {
       await bus.publish(ready.map((r) => r.message));
       return [];
     } catch (error) {
-      if (error instanceof DependencyUnavailableError) throw error;
+      if (!(error instanceof MessageRefusedError)) throw error;
     }
-    // refused for good: one at a time, to find which (the others go out, still in order)
+    // one at a time, to find which (the others go out, still in order)
     const refused: Refused[] = [];
     for (const r of ready) {
       try {
         await bus.publish([r.message]);
       } catch (error) {
-        if (error instanceof DependencyUnavailableError) throw error;
-        const reason = `refused by the bus: ${error instanceof Error ? error.message : String(error)}`;
+        if (!(error instanceof MessageRefusedError)) throw error;
+        const reason = `refused by the bus: ${error.message}`;
         refused.push({ id: r.id, key: r.message.key, stored: r.message.value, reason });
       }
     }

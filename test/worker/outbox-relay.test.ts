@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { openEmbeddedBus } from '../../src/adapters/embedded-bus.ts';
 import { createKafkaBus } from '../../src/adapters/kafka-bus.ts';
 import { partitionOf } from '../../src/events/partitioning.ts';
-import { topicsFor } from '../../src/events/transaction-events.ts';
+import { toWire, topicsFor } from '../../src/events/transaction-events.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import type { ConsumedMessage, EventBus, RelaySlice, Storage, Subscription } from '../../src/ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../../src/transactions/transaction.ts';
@@ -242,10 +242,10 @@ for (const name of ['embedded', 'mongodb']) {
           const dlq = await readTopic(bus, topics.transactionsDlq);
           subscriptions.push(topic.subscription, dlq.subscription);
           const mine = () => topic.received.filter((m) => m.key === userId);
-          await eventually(
-            () => Promise.resolve(mine().length === 3 && dlq.received.length === 1 ? true : undefined),
-            30_000,
-          );
+          // the DLQ message goes out before the store marks the row quarantined and it is counted
+          const settled = () =>
+            mine().length === 3 && dlq.received.length === 1 && metrics.get('outbox_quarantined_total') === 1;
+          await eventually(() => Promise.resolve(settled() ? true : undefined), 30_000);
           assert.deepEqual(
             mine().map(eventIdOf),
             [writes[0], writes[2], updateOfC].map((w) => w?.event.eventId),
@@ -297,3 +297,68 @@ async function writeEvents(storage: Storage, users: number): Promise<Transaction
 function partitionOfWrite(write: TransactionWrite): number {
   return partitionOf(write.event.userId, PARTITIONS);
 }
+
+void describe('outbox relay with an event the broker refuses (embedded store, Kafka)', () => {
+  void it(
+    'quarantines the refused event and publishes the ones around it, in order',
+    { timeout: 60_000 },
+    async () => {
+      const brokers = requireEnv('KAFKA_BROKERS').split(',');
+      const topics = topicsFor(`${uniqueId('refuse')}.`);
+      const admin = new Admin({ clientId: 'relay-test-refuse', bootstrapBrokers: brokers });
+      const storage = await subjectNamed('embedded').open(1);
+      const bus = createKafkaBus({ brokers, clientId: 'relay-test-refuse' });
+      const metrics = createMetrics();
+      const subscriptions: Subscription[] = [];
+      let relay: OutboxRelay | undefined;
+      try {
+        const now = new Date();
+        const userId = unique('u');
+        const small = [0, 1].map(() => creation(aRecord({ userId, createdAt: now, updatedAt: now })));
+        // the same event with 64-character ids: about 130 bytes more on the wire
+        const long = (prefix: string) => `${prefix}${'x'.repeat(64 - prefix.length)}`;
+        const bigRecord = aRecord({ id: long('tx-'), userId: long('u-'), createdAt: now, updatedAt: now });
+        const bigWrite = creation(bigRecord);
+        const big = { ...bigWrite, event: { ...bigWrite.event, eventId: long('e-') } };
+        // a topic whose size limit lets a small event's record batch through, not the big one's
+        const sizeOf = (w: TransactionWrite) =>
+          Buffer.byteLength(toWire(w.event)) + w.event.userId.length + w.event.eventId.length + 29;
+        const limit = Math.round((sizeOf(small[0] ?? big) + sizeOf(big)) / 2) + 61 + 12;
+        await admin.createTopics({
+          topics: [topics.transactions],
+          partitions: 1,
+          replicas: 1,
+          configs: [{ name: 'max.message.bytes', value: String(limit) }],
+        });
+        await bus.ensureTopics([{ name: topics.transactionsDlq, partitions: 1 }]);
+        const [first, second] = small;
+        assert.ok(first && second);
+        for (const w of [first, big, second]) await storage.transactions.insert(w);
+        relay = relayFor({ storage, bus, topics, metrics, slice: () => null });
+        const topic = await readTopic(bus, topics.transactions);
+        const dlq = await readTopic(bus, topics.transactionsDlq);
+        subscriptions.push(topic.subscription, dlq.subscription);
+        const settled = () =>
+          dlq.received.length === 1 &&
+          topic.received.length >= 2 &&
+          metrics.get('outbox_quarantined_total') === 1;
+        await eventually(() => Promise.resolve(settled() ? true : undefined), 30_000);
+        const published = [...new Set(topic.received.map(eventIdOf))];
+        assert.deepEqual(published, [first.event.eventId, second.event.eventId]);
+        assert.match(dlq.received[0]?.headers?.['dlq-error'] ?? '', /refused by the bus: MESSAGE_TOO_LARGE/);
+        assert.equal(metrics.get('outbox_quarantined_total'), 1);
+        const quarantined = await storage.outbox.quarantined(100);
+        assert.ok(quarantined.some((q) => q.userId === big.event.userId));
+      } finally {
+        for (const s of subscriptions) await s.close();
+        await relay?.stop(null);
+        await bus.close();
+        await storage.close();
+        await admin
+          .deleteTopics({ topics: [topics.transactions, topics.transactionsDlq] })
+          .catch(() => undefined);
+        await admin.close();
+      }
+    },
+  );
+});
