@@ -65,6 +65,7 @@ export function createEmbeddedOutbox(db: DatabaseSync): Outbox {
     // rows written before the count was known get their partition, the same in every relay
     const unassigned = rows.filter((row) => row.partition === null);
     if (unassigned.length > 0) {
+      operations += unassigned.length - 1; // one UPDATE per row, in one transaction
       statement(() => {
         inWriteTransaction(db, () => {
           for (const row of unassigned)
@@ -94,6 +95,7 @@ export function createEmbeddedOutbox(db: DatabaseSync): Outbox {
     quarantine: (items, at) =>
       settle(() => {
         if (items.length === 0) return;
+        operations += items.length - 1; // one UPDATE per row, in one transaction
         statement(() => {
           inWriteTransaction(db, () => {
             for (const { id, reason } of items) sql.quarantine.run(at.getTime(), reason, BigInt(id));

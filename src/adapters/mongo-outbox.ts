@@ -156,27 +156,23 @@ export function createMongoOutbox(
 
   /**
    * The markers of the slice's partitions. Those without a partition get theirs now (Kafka's
-   * partitioner over the slice's count): every relay computes the same value, so concurrent
-   * relays writing it need no atomic update, and the next query finds each at its owner only.
+   * partitioner over the slice's count), one update per partition found in the page: every relay
+   * computes the same value, so concurrent relays writing it need no atomic update, and the next
+   * query finds each at its owner only.
    */
   async function assignPartitions(waiting: PendingDoc[], slice?: RelaySlice): Promise<PendingDoc[]> {
     if (slice === undefined) return waiting;
-    const unassigned = waiting.filter((m) => m.partition === null || m.partition === undefined);
-    if (unassigned.length > 0) {
-      await op(() =>
-        markers.bulkWrite(
-          unassigned.map((m) => ({
-            updateOne: {
-              filter: { _id: m._id },
-              update: { $set: { partition: partitionOf(m.user_id, slice.count) } },
-            },
-          })),
-          { ordered: false },
-        ),
-      );
+    const byPartition = new Map<number, string[]>();
+    for (const m of waiting) {
+      if (m.partition !== null && m.partition !== undefined) continue;
+      m.partition = partitionOf(m.user_id, slice.count);
+      byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), m._id]);
+    }
+    for (const [partition, ids] of byPartition) {
+      await op(() => markers.updateMany({ _id: { $in: ids }, partition: null }, { $set: { partition } }));
     }
     const owned = new Set(slice.partitions);
-    return waiting.filter((m) => owned.has(m.partition ?? partitionOf(m.user_id, slice.count)));
+    return waiting.filter((m) => owned.has(m.partition ?? -1));
   }
 }
 
