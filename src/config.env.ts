@@ -49,6 +49,13 @@ export const EnvSchema = Type.Object({
     pattern: '^[A-Za-z0-9_-]{1,63}$',
     description: 'a database name used when MONGODB_URL names none',
   }),
+  MONGODB_OPERATION_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    default: 10_000,
+    description:
+      'milliseconds one MongoDB operation may take before it fails as the store being unavailable (503), 100-120000',
+  }),
   REDIS_URL: Type.Optional(
     Type.String({ pattern: '^rediss?://\\S+$', description: 'a redis:// or rediss:// URL' }),
   ),

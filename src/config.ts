@@ -14,7 +14,14 @@ export interface Config {
   readonly trustProxyHops: number;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly dataDir: string;
-  readonly mongodb: { readonly url: string; readonly database: string } | undefined;
+  readonly mongodb:
+    | {
+        readonly url: string;
+        readonly database: string;
+        /** The deadline of every store operation (a stalled socket answers 503, never hangs). */
+        readonly operationTimeoutMs: number;
+      }
+    | undefined;
   readonly redisUrl: string | undefined;
   readonly kafkaBrokers: readonly string[] | undefined;
   readonly encryptionKeys: string | undefined;
@@ -111,7 +118,13 @@ function describe(name: string): string {
 
 function toConfig(env: Env): Config {
   const mongodb =
-    env.MONGODB_URL === undefined ? undefined : { url: env.MONGODB_URL, database: env.MONGODB_DATABASE };
+    env.MONGODB_URL === undefined
+      ? undefined
+      : {
+          url: env.MONGODB_URL,
+          database: env.MONGODB_DATABASE,
+          operationTimeoutMs: env.MONGODB_OPERATION_TIMEOUT_MS,
+        };
   return Object.freeze({
     role: env.ROLE,
     host: env.HOST,

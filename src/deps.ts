@@ -23,9 +23,15 @@ import { createUserDays } from './analytics/user-days.ts';
 import { createCreditScoreService, type CreditScoreService } from './scores/credit-score.service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { EventBus, Storage } from './ports.ts';
+import { partitionerFor, watchPartitionCount, type WatchedPartitionCount } from './events/partitioning.ts';
+import { topicsFor } from './events/transaction-events.ts';
+import { withDeadline } from './adapters/deadline.ts';
 import { createHistoryService, type HistoryService } from './transactions/history.service.ts';
 import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
 import { createWebhookService, type WebhookService } from './webhooks/webhooks.service.ts';
+
+/** How long a start waits for the first read of the partition count before writing without it. */
+const FIRST_COUNT_WAIT_MS = 2_000;
 
 /** Everything the entry points need, built once from config. */
 export interface Deps {
@@ -34,6 +40,8 @@ export interface Deps {
   readonly keyring: Keyring;
   readonly storage: Storage;
   readonly bus: EventBus;
+  /** Partitions of transactions.v1 as the bus knows them: each outbox entry records its own. */
+  readonly partitionCount: WatchedPartitionCount;
   readonly metrics: Metrics;
   readonly clock: () => Date;
   readonly transactions: TransactionService;
@@ -62,15 +70,29 @@ export interface Deps {
 export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const keyring = createKeyring(parseKeys(encryptionKeys(config, logger)));
   const lifecycle = { withdrawn: false };
+  // read from the bus once it is open; until then (and while the topic does not exist) writes
+  // record no partition and the relays assign one (docs/EVENTS.md)
+  const counted: { count?: WatchedPartitionCount } = {};
+  const outboxPartition = partitionerFor({ get: () => counted.count?.get() ?? null });
   const storage = config.mongodb
-    ? await openMongoStorage({ ...config.mongodb, logger })
-    : await openEmbeddedStorage(config.dataDir);
+    ? await openMongoStorage({ ...config.mongodb, logger, outboxPartition })
+    : await openEmbeddedStorage(config.dataDir, { outboxPartition });
   const busError = (error: unknown) => {
     logger.warn({ err: error }, 'event bus: recovering from an error');
   };
   const bus = config.kafkaBrokers
     ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}`, onError: busError })
     : await openEmbeddedBus(config.dataDir, { onError: busError });
+  const transactionsTopic = topicsFor(config.events.topicPrefix).transactions;
+  const partitionCount = watchPartitionCount(
+    () => bus.partitionCount(transactionsTopic),
+    (error) => {
+      logger.debug({ err: error }, 'event bus: partition count not read; retrying');
+    },
+  );
+  counted.count = partitionCount;
+  // so this process's first writes record their partition; bounded, as the bus may be away
+  await withDeadline(partitionCount.first, FIRST_COUNT_WAIT_MS).catch(() => undefined);
   // Redis (one connection for the counters and the cache, shared by every instance) when
   // configured; both uses fail open, so Redis is never critical
   const redis = config.redisUrl
@@ -139,6 +161,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     keyring,
     storage,
     bus,
+    partitionCount,
     metrics,
     clock,
     transactions,
@@ -170,6 +193,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
       lifecycle.withdrawn = true;
     },
     async close() {
+      partitionCount.stop();
       await bus.close();
       await storage.close();
       await rateLimitStore.close();

@@ -9,6 +9,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export type CounterName =
   | 'outbox_published_total'
   | 'outbox_publish_failures_total'
+  | 'outbox_first_published_total'
+  | 'outbox_quarantined_total'
+  | 'outbox_relay_operations_total'
+  | 'outbox_idle_poll_operations_total'
   | 'events_projected_total'
   | 'events_dead_lettered_total'
   | 'reconciliation_repairs_total'
@@ -42,6 +46,10 @@ export interface Metrics {
   /** Read at every scrape; returns the way to stop reading (a stopped worker). */
   readOutboxBacklog(read: () => Promise<number>): () => void;
   readConsumerLag(read: () => Promise<readonly PartitionLag[]>): () => void;
+  /** The backlog of the partitions this instance relays (read at scrape). */
+  readRelayBacklog(read: () => Promise<number>): () => void;
+  /** How many partitions this instance relays now. */
+  setRelayPartitions(count: number): void;
   /** The exposition: this instance's families, then the process's. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -53,6 +61,13 @@ const PREFIX = 'fido_';
 const COUNTERS: Readonly<Record<CounterName, { family: string; label?: readonly [string, string] }>> = {
   outbox_published_total: { family: 'outbox_published_total' },
   outbox_publish_failures_total: { family: 'outbox_publish_failures_total' },
+  outbox_first_published_total: { family: 'outbox_first_published_total' },
+  outbox_quarantined_total: { family: 'outbox_quarantined_total' },
+  outbox_relay_operations_total: { family: 'outbox_relay_operations_total', label: ['poll', 'found'] },
+  outbox_idle_poll_operations_total: {
+    family: 'outbox_relay_operations_total',
+    label: ['poll', 'empty'],
+  },
   events_projected_total: { family: 'events_processed_total' },
   events_dead_lettered_total: { family: 'events_dead_lettered_total' },
   reconciliation_repairs_total: { family: 'reconciliation_repairs_total' },
@@ -70,8 +85,13 @@ const COUNTERS: Readonly<Record<CounterName, { family: string; label?: readonly 
 };
 
 const HELP: Readonly<Record<string, string>> = {
-  outbox_published_total: 'Outbox events the relay published to the bus',
+  outbox_published_total: 'Outbox events this relay published to the bus, duplicates included',
   outbox_publish_failures_total: 'Relay publish attempts that failed (events stay in the outbox)',
+  outbox_first_published_total:
+    "Publications that were their event's first (published_total minus this: duplicates)",
+  outbox_quarantined_total: 'Stored events set aside as unpublishable and sent to transactions.v1.dlq',
+  outbox_relay_operations_total:
+    'Store operations of the relay: poll="found" those of polls that found events (over published_total: per event), poll="empty" idle polls',
   events_processed_total: 'transactions.v1 events the worker projected',
   events_dead_lettered_total: 'Malformed events sent to the dead-letter topic',
   reconciliation_repairs_total: 'Per-user statistics the reconciliation found wrong and repaired',
@@ -156,6 +176,24 @@ export function createMetrics(): Metrics {
     },
   });
 
+  const relayBacklogReaders = new Set<() => Promise<number>>();
+  new Gauge({
+    name: `${PREFIX}outbox_relay_backlog`,
+    help: 'Events not yet published in the partitions this instance relays',
+    registers: [registry],
+    async collect() {
+      for (const read of relayBacklogReaders) {
+        const value = await bounded(read());
+        if (value !== undefined) this.set(value);
+      }
+    },
+  });
+  const relayPartitions = new Gauge({
+    name: `${PREFIX}outbox_relay_partitions`,
+    help: 'Partitions of transactions.v1 whose events this instance relays (those its consumer owns)',
+    registers: [registry],
+  });
+
   const reader =
     <T>(set: Set<T>) =>
     (read: T) => {
@@ -182,6 +220,10 @@ export function createMetrics(): Metrics {
     },
     readOutboxBacklog: reader(backlogReaders),
     readConsumerLag: reader(lagReaders),
+    readRelayBacklog: reader(relayBacklogReaders),
+    setRelayPartitions: (count) => {
+      relayPartitions.set(count);
+    },
     async scrape() {
       return (await registry.metrics()) + (await processMetrics().metrics());
     },

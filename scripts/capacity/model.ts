@@ -62,6 +62,33 @@ function documentSizes(): { head: number; version: number; dayEntry: number; day
   return { head: head / count, version: version / count, dayEntry, daysPerTransaction: days / count };
 }
 
+/** Store operations per create on MongoDB, end to end, from `npm run costs` (docs/op-costs.json). */
+function storeOpsPerCreate(): Measured['storeOpsPerCreate'] {
+  const costsFile = join(ROOT, 'docs', 'op-costs.json');
+  interface Cost {
+    reads: number;
+    writes: number;
+  }
+  const { measured_at: at, results } = JSON.parse(readFileSync(costsFile, 'utf8')) as {
+    measured_at: string;
+    results: readonly {
+      store: string;
+      events: number;
+      createWithKey: Cost;
+      relay: Cost;
+      projector: Cost;
+    }[];
+  };
+  const mongo = results.find((r) => r.store === 'mongodb');
+  if (mongo === undefined) throw new Error(`${costsFile} has no mongodb figures`);
+  const creates = mongo.events / 2;
+  const per = (key: keyof Cost) =>
+    mongo.createWithKey[key] / creates +
+    mongo.relay[key] / mongo.events +
+    mongo.projector[key] / mongo.events;
+  return { writes: per('writes'), reads: per('reads'), source: `docs/op-costs.json, ${at}` };
+}
+
 const measured: Measured = {
   source: `${file.replace(`${ROOT}/`, '')} (run ${bench.started_at}, commit ${bench.environment.commit})`,
   apiCpuUs: {
@@ -69,6 +96,7 @@ const measured: Measured = {
     cachedRead: cpu('testbed', 'analytics-10000-cached'),
     uncachedRead: cpu('testbed', 'analytics-10000-uncached'),
   },
+  storeOpsPerCreate: storeOpsPerCreate(),
   workerCpuUsPerEvent: bench.targets.find((t) => t.name === 'embedded')?.drain?.cpuUsPerEvent ?? NaN,
   bytes: documentSizes(),
 };

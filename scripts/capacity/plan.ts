@@ -8,6 +8,12 @@ export interface Measured {
   readonly apiCpuUs: { readonly create: number; readonly cachedRead: number; readonly uncachedRead: number };
   /** The worker's CPU per event projected, µs (measured with SQLite in process: an upper bound). */
   readonly workerCpuUsPerEvent: number;
+  /**
+   * Store operations one create costs end to end on MongoDB, counted by `npm run costs`
+   * (docs/op-costs.json): the API's create with an Idempotency-Key, the relay's share of its
+   * batch, the projector's share of its batch (alerts, scores, webhook fan-out included).
+   */
+  readonly storeOpsPerCreate: { readonly writes: number; readonly reads: number; readonly source: string };
   /** Mean BSON bytes per transaction: its head, its version document, a statistics day entry. */
   readonly bytes: {
     readonly head: number;
@@ -28,18 +34,12 @@ export const ASSUMPTIONS = {
   cacheHitRatio: 0.8,
   /** CPU to plan for per vCPU, leaving room for bursts, GC and a lost instance's traffic. */
   utilisation: 0.6,
-  /** Document writes one MongoDB shard (3-member replica set, NVMe, w: majority) sustains; not measurable here. */
+  /** Write operations one MongoDB shard (3-member replica set, NVMe, w: majority) sustains; not measurable here. */
   shardWritesPerSecond: 15_000,
   /** Data one shard should hold before it is split (backups and resyncs stay hours, not days). */
   shardBytes: 2e12,
   /** Index bytes per transaction: _id and user_history on heads, _id and by_transaction on versions. */
   indexBytesPerTransaction: 4 * 45,
-  /**
-   * Stored document writes per create: version, head, marker (insert, published, delete), then
-   * per user per batch at most one each of statistics, score and alert position (counted as one
-   * per create: a batch holds about one event per user).
-   */
-  documentWritesPerCreate: 8,
   replicas: 3,
   /** List prices of a large cloud, late 2026, rounded: a vCPU-hour, a GB-month of replicated SSD. */
   dollarsPerVcpuHour: 0.04,
@@ -76,7 +76,7 @@ export function plan(m: Measured, a: Assumptions, perDay: readonly number[] = [1
       a.indexBytesPerTransaction +
       m.bytes.dayEntry * m.bytes.daysPerTransaction;
     const bytesPerYear = bytesPerTx * transactions * 365;
-    const docWritesPeak = writesPeak * a.documentWritesPerCreate;
+    const docWritesPeak = writesPeak * m.storeOpsPerCreate.writes;
     const shards = Math.max(
       1,
       Math.ceil(docWritesPeak / a.shardWritesPerSecond),
@@ -92,7 +92,7 @@ export function plan(m: Measured, a: Assumptions, perDay: readonly number[] = [1
       api: `${fmt(api)} (${fmt(apiVcpus, 1)} vCPU of work)`,
       workers: `${fmt(workers)} (${fmt(workerVcpus, 1)} vCPU)`,
       partitions: fmt(partitions),
-      shards: `${fmt(shards)} (${fmt(docWritesPeak)} document writes/s at peak)`,
+      shards: `${fmt(shards)} (${fmt(docWritesPeak)} write operations/s at peak)`,
       storage: `${fmt(bytesPerYear / 1e12, 2)} TB (× ${a.replicas} replicas, before compression)`,
       cost: `$${fmt(computePerMillion + storagePerMillionYear, 2)} ($${fmt(computePerMillion, 2)} compute, $${fmt(storagePerMillionYear, 2)} a year of storage)`,
       bytesPerTx,
@@ -115,6 +115,7 @@ export function plan(m: Measured, a: Assumptions, perDay: readonly number[] = [1
     `Measured (${m.source}):`,
     `- API CPU per request: create ${fmt(m.apiCpuUs.create)} µs, cached read ${fmt(m.apiCpuUs.cachedRead)} µs, uncached read ${fmt(m.apiCpuUs.uncachedRead)} µs`,
     `- worker CPU per event: ${fmt(m.workerCpuUsPerEvent)} µs (embedded drain, SQLite in process: an upper bound)`,
+    `- store operations per create, end to end (${m.storeOpsPerCreate.source}): ${fmt(m.storeOpsPerCreate.writes, 2)} writes, ${fmt(m.storeOpsPerCreate.reads, 2)} reads`,
     `- bytes per transaction: head ${fmt(m.bytes.head)}, version document ${fmt(m.bytes.version)}, indexes ~${fmt(a.indexBytesPerTransaction)}, statistics ${fmt(m.bytes.dayEntry)} per active day × ${fmt(m.bytes.daysPerTransaction, 2)} days per transaction = ${fmt(columns[0]?.bytesPerTx ?? 0)} bytes`,
     '',
     'Assumed: ' +

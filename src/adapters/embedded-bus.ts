@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { murmur2 } from '@platformatic/kafka';
 import { DependencyUnavailableError } from '../errors.ts';
+import { partitionOf } from '../events/partitioning.ts';
 import type { BusMessage, EventBus, Subscription } from '../ports.ts';
 import { startEmbeddedSubscription, type EmbeddedLog } from './embedded-bus-subscription.ts';
 import { inWriteTransaction, readInt, readNumber } from './embedded-sqlite.ts';
@@ -120,6 +120,12 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
         });
       }),
 
+    partitionCount: (topic) =>
+      unavailableOnLock(() => {
+        const row = sql.topic.get(topic);
+        return row === undefined ? null : readNumber(row, 'partitions');
+      }),
+
     publish: (messages) =>
       unavailableOnLock(() => {
         if (messages.length === 0) return;
@@ -159,7 +165,7 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
   };
 
   function append(message: BusMessage, now: number): void {
-    const partition = partitionFor(message.key, partitionsOf(message.topic));
+    const partition = partitionOf(message.key, partitionsOf(message.topic));
     const row = sql.nextOffset.get(message.topic, partition);
     if (row === undefined) throw new Error(`topic ${message.topic} lacks partition ${partition}`);
     const offset = readInt(row, 'next_offset') - 1n;
@@ -174,10 +180,6 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
     );
   }
 }
-
-/** Kafka's default partitioner for keyed records (Java's toPositive(murmur2(key)) % n). */
-const partitionFor = (key: string, partitions: number): number =>
-  (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;

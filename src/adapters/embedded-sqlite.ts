@@ -148,6 +148,15 @@ const MIGRATIONS: readonly string[] = [
      topic_offset INTEGER NOT NULL,
      occurred_at INTEGER NOT NULL
    ) STRICT, WITHOUT ROWID;`,
+  // The partition of transactions.v1 each event's key falls in (which relay publishes it; NULL
+  // on rows written before, assigned by the relay), and events set aside as unpublishable. The
+  // relay's query reads only pending rows of its partitions, through a partial index.
+  `ALTER TABLE outbox ADD COLUMN partition INTEGER;
+   ALTER TABLE outbox ADD COLUMN quarantined_at INTEGER;
+   ALTER TABLE outbox ADD COLUMN quarantine_reason TEXT;
+   CREATE INDEX outbox_relay ON outbox (partition, seq)
+     WHERE published_at IS NULL AND quarantined_at IS NULL;
+   CREATE INDEX outbox_quarantined ON outbox (quarantined_at, seq) WHERE quarantined_at IS NOT NULL;`,
 ];
 
 export function openDatabase(dataDir: string): DatabaseSync {

@@ -1,6 +1,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { DuplicateIdError } from '../ports.ts';
 import type { HistoryQuery, Storage, TransactionStore } from '../ports.ts';
+import type { OutboxPartitioner } from '../events/partitioning.ts';
 import { toWire } from '../events/transaction-events.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
 import { createEmbeddedAlertStore, createEmbeddedCreditScoreStore } from './embedded-alerts.ts';
@@ -16,13 +17,19 @@ import { openDatabase, settle, toAuditEntry, toRecord } from './embedded-sqlite.
  * Durable local storage in `<dataDir>/fido.sqlite` for runs without servers. Resolves once the
  * file is open and its schema current; async only to match openMongoStorage.
  */
-export function openEmbeddedStorage(dataDir: string): Promise<Storage> {
+export function openEmbeddedStorage(
+  dataDir: string,
+  options: {
+    /** The partition of transactions.v1 each outbox row records (docs/EVENTS.md); none when not given. */
+    outboxPartition?: OutboxPartitioner;
+  } = {},
+): Promise<Storage> {
   return settle(() => {
     const db = openDatabase(dataDir);
     const ping = db.prepare('SELECT 1');
     return {
       name: 'embedded',
-      transactions: createTransactionStore(db),
+      transactions: createTransactionStore(db, options.outboxPartition ?? (() => null)),
       idempotency: createEmbeddedIdempotencyStore(db),
       reencryption: createEmbeddedReencryption(db),
       outbox: createEmbeddedOutbox(db),
@@ -45,7 +52,7 @@ export function openEmbeddedStorage(dataDir: string): Promise<Storage> {
 const RECORD_COLUMNS =
   'id, user_id, full_name, transaction_date, amount_minor, currency, type, version, created_at, updated_at, deleted_at';
 
-function createTransactionStore(db: DatabaseSync): TransactionStore {
+function createTransactionStore(db: DatabaseSync, partitionOf: OutboxPartitioner): TransactionStore {
   // the request path's writes: concurrent requests share one commit (one fsync)
   const commit = createGroupCommit(db);
   const insertRecord = db.prepare(
@@ -61,7 +68,9 @@ function createTransactionStore(db: DatabaseSync): TransactionStore {
     `INSERT INTO audit (transaction_id, version, action, at, actor, full_name,
        transaction_date, amount_minor, currency, type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertOutbox = db.prepare('INSERT INTO outbox (event_id, user_id, payload) VALUES (?, ?, ?)');
+  const insertOutbox = db.prepare(
+    'INSERT INTO outbox (event_id, user_id, payload, partition) VALUES (?, ?, ?, ?)',
+  );
   const insertPending = db.prepare(
     'INSERT OR IGNORE INTO stats_pending (transaction_id, version, user_id, created_at) VALUES (?, ?, ?, ?)',
   );
@@ -83,7 +92,7 @@ function createTransactionStore(db: DatabaseSync): TransactionStore {
       audit.state.currency,
       audit.state.type,
     );
-    insertOutbox.run(event.eventId, event.userId, toWire(event));
+    insertOutbox.run(event.eventId, event.userId, toWire(event), partitionOf(event.userId));
     insertPending.run(record.id, record.version, record.userId, record.updatedAt.getTime());
   }
 

@@ -7,7 +7,7 @@ import {
   type BaseOptions,
 } from '@platformatic/kafka';
 import { DependencyUnavailableError } from '../errors.ts';
-import type { BusMessage, EventBus, Subscription } from '../ports.ts';
+import { MessageRefusedError, type BusMessage, type EventBus, type Subscription } from '../ports.ts';
 import { DeadlineExceededError, withDeadline } from './deadline.ts';
 import { startKafkaSubscription } from './kafka-subscription.ts';
 
@@ -72,6 +72,17 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       }
     },
 
+    async partitionCount(topic) {
+      const topics = await unavailableOnFailure(
+        withDeadline(admin.listTopics(), PING_TIMEOUT_MS, 'list topics'),
+      );
+      if (!topics.includes(topic)) return null;
+      const metadata = await unavailableOnFailure(
+        withDeadline(admin.metadata({ topics: [topic], forceUpdate: true }), PING_TIMEOUT_MS, 'metadata'),
+      );
+      return metadata.topics.get(topic)?.partitionsCount ?? null;
+    },
+
     async publish(messages) {
       if (messages.length === 0) return;
       const send = sending.then(() => producer.send({ messages: messages.map(toRecord) }));
@@ -129,11 +140,17 @@ async function unavailableOnFailure<T>(work: Promise<T>): Promise<T> {
   }
 }
 
+/** Broker answers about a message itself: sending it again cannot succeed. */
+const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
 /**
  * A broker that cannot be reached or answers "not now" is an unavailable dependency (the
- * caller backs off); anything else, like an unknown topic, is a mistake and passes through.
+ * caller backs off); one that refuses a message for what it is says so (MessageRefusedError);
+ * anything else, like an unknown topic, is a mistake and passes through.
  */
 function translate(error: unknown): unknown {
+  const refusal = leaves(error).find((e) => REFUSALS.has(apiId(e) as string));
+  if (refusal !== undefined) return new MessageRefusedError(String(apiId(refusal)), error);
   const unreachable = leaves(error).some(
     (e) =>
       ['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT'].includes(property(e, 'code') as string) ||

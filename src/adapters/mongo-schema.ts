@@ -100,16 +100,21 @@ export function toVersionDoc({ record, audit, event }: TransactionWrite): Versio
       full_name: audit.fullNameSealed,
       state: toStateDoc(audit.state),
     },
-    event: {
-      event_id: event.eventId,
-      type: event.type,
-      occurred_at: event.occurredAt,
-      user_id: event.userId,
-      transaction_id: event.transactionId,
-      version: event.version,
-      before: event.before && toStateDoc(event.before),
-      after: event.after && toStateDoc(event.after),
-    },
+    event: toEventDoc(event),
+  };
+}
+
+/** The event as a version document (and a committed outbox marker) stores it. */
+export function toEventDoc(event: TransactionEvent): VersionDoc['event'] {
+  return {
+    event_id: event.eventId,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    user_id: event.userId,
+    transaction_id: event.transactionId,
+    version: event.version,
+    before: event.before && toStateDoc(event.before),
+    after: event.after && toStateDoc(event.after),
   };
 }
 

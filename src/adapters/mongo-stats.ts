@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { AmountRow, CurrencyTotals, DayTotals } from '../analytics/day-totals.ts';
 import type { PendingProjection, StatsStore } from '../ports.ts';
-import { exactInt64, versionId, type HeadDoc } from './mongo-schema.ts';
+import { exactInt64, versionId, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
 import type { Guard } from './mongo-storage.ts';
 
 interface CurrencyDoc {
@@ -23,7 +23,11 @@ export interface StatsDoc {
 }
 /**
  * `stats_pending`: one marker per write not yet projected, inserted before the write commits,
- * flagged `published` by the outbox relay, deleted by the projector (see mongo-outbox.ts).
+ * flagged `committed` (with a copy of its event) by the writer once its head is updated, flagged
+ * `published` by the outbox relay, deleted by the projector (see mongo-outbox.ts). `partition`:
+ * the partition of transactions.v1 its key falls in, which names the relay that publishes it
+ * (absent on markers written before relaying followed the consumer group, or while the count was
+ * unknown).
  */
 export interface PendingDoc {
   _id: string;
@@ -33,6 +37,11 @@ export interface PendingDoc {
   created_at: Date;
   published: boolean;
   published_at?: Date;
+  partition?: number | null;
+  committed?: boolean;
+  event?: VersionDoc['event'];
+  quarantined_at?: Date | null;
+  quarantine_reason?: string | null;
 }
 
 export async function createMongoStats(
@@ -46,6 +55,8 @@ export async function createMongoStats(
     Promise.all([
       pending.createIndex({ user_id: 1 }, { name: 'by_user' }, undefined),
       pending.createIndex({ published: 1, created_at: 1 }, { name: 'by_state_and_age' }, undefined),
+      // the relay's query: its partitions' unpublished markers, oldest first
+      pending.createIndex({ published: 1, partition: 1, created_at: 1 }, { name: 'relay_slice' }, undefined),
     ]),
   );
   const rowsOf = (docs: readonly HeadDoc[]): AmountRow[] =>
@@ -128,7 +139,13 @@ export async function createMongoStats(
 }
 
 /** The marker a write inserts before committing (see StatsStore). */
-export function pendingDoc(userId: string, transactionId: string, version: number, at: Date): PendingDoc {
+export function pendingDoc(
+  userId: string,
+  transactionId: string,
+  version: number,
+  at: Date,
+  partition: number | null = null,
+): PendingDoc {
   return {
     _id: versionId(transactionId, version),
     user_id: userId,
@@ -136,6 +153,7 @@ export function pendingDoc(userId: string, transactionId: string, version: numbe
     version,
     created_at: at,
     published: false,
+    partition,
   };
 }
 

@@ -10,12 +10,14 @@ import {
 import type { Collection, Filter } from 'mongodb';
 import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../errors.ts';
+import { DeadlineExceededError, withDeadline } from './deadline.ts';
 import { DuplicateIdError } from '../ports.ts';
 import type { Storage, TransactionStore } from '../ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
 import { createAlertIndexes, createMongoAlertStore, createMongoCreditScoreStore } from './mongo-alerts.ts';
 import { advanceHead } from './mongo-heads.ts';
-import { createMongoOutbox } from './mongo-outbox.ts';
+import { createMongoOutbox, flagCommitted } from './mongo-outbox.ts';
+import type { OutboxPartitioner } from '../events/partitioning.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
 import { MONITOR_STALLED, watchMonitor } from './mongo-monitor-watchdog.ts';
@@ -37,18 +39,25 @@ export async function openMongoStorage(options: {
   database: string;
   /** Told when the driver's server monitor stalled and the client was reconnected. */
   logger?: Pick<Logger, 'warn' | 'info'>;
+  /** The deadline of every operation (MONGODB_OPERATION_TIMEOUT_MS); 10 s when not given. */
+  operationTimeoutMs?: number;
+  /** The partition of transactions.v1 each outbox marker records (docs/EVENTS.md); none when not given. */
+  outboxPartition?: OutboxPartitioner;
 }): Promise<Storage> {
+  const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const client = new MongoClient(options.url, {
     // Fail fast when the server is down, so a request answers 503 instead of hanging.
-    serverSelectionTimeoutMS: 3000,
+    serverSelectionTimeoutMS: Math.min(3000, operationTimeoutMs),
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     heartbeatFrequencyMS: HEARTBEAT_FREQUENCY_MS,
-    // A server that accepted the connection but stalls must not hold a request forever either.
-    socketTimeoutMS: 10_000,
+    // A connection whose server stopped answering is given up after the operation deadline too,
+    // so the pool does not keep it.
+    socketTimeoutMS: operationTimeoutMs,
     // Amounts are int64 minor units; read them back as bigint, never as a rounded double.
     useBigInt64: true,
     appName: 'fido-transactions',
   });
+  const guard = guardWithin(operationTimeoutMs);
   const { logger } = options;
   const watchdog = watchMonitor(client, {
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
@@ -90,7 +99,13 @@ export async function openMongoStorage(options: {
     );
     return {
       name: 'mongodb',
-      transactions: createTransactionStore(heads, versions, db.collection<PendingDoc>('stats_pending')),
+      transactions: createTransactionStore(
+        heads,
+        versions,
+        db.collection<PendingDoc>('stats_pending'),
+        guard,
+        options.outboxPartition ?? (() => null),
+      ),
       outbox: createMongoOutbox(heads, versions, db.collection<PendingDoc>('stats_pending'), guard),
       stats: await createMongoStats(db, heads, guard),
       idempotency: createMongoIdempotencyStore(keys, guard),
@@ -121,13 +136,21 @@ function createTransactionStore(
   heads: Collection<HeadDoc>,
   versions: Collection<VersionDoc>,
   pending: Collection<PendingDoc>,
+  guard: Guard,
+  partitionOf: OutboxPartitioner,
 ): TransactionStore {
   const advance = (record: TransactionRecord) => advanceHead(heads, guard, record);
 
   async function commit(write: TransactionWrite): Promise<boolean> {
     const { record } = write;
     // Before the commit, so a reader can never see the write without knowing it is unprojected.
-    const marker = pendingDoc(record.userId, record.id, record.version, record.updatedAt);
+    const marker = pendingDoc(
+      record.userId,
+      record.id,
+      record.version,
+      record.updatedAt,
+      partitionOf(record.userId),
+    );
     await guard(() => pending.insertOne(marker)).catch((error: unknown) => {
       if (!isDuplicateKey(error)) throw error; // a retry of the same version: the marker stands
     });
@@ -145,6 +168,7 @@ function createTransactionStore(
       return false;
     }
     await advance(write.record);
+    await flagCommitted(pending, guard, write, marker._id);
     return true;
   }
 
@@ -200,11 +224,16 @@ function createTransactionStore(
   };
 }
 
-// Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
 const CONNECT_TIMEOUT_MS = 3_000;
+/**
+ * As long as the socket timeout the driver had before the deadline existed: a loaded FerretDB
+ * answers the slowest legitimate reads (a reconciliation's scan) well within it.
+ */
+const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
 /** The driver's default, stated: the stall watchdog's bound for an awaited check depends on it. */
 const HEARTBEAT_FREQUENCY_MS = 10_000;
 
+// Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
 const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
@@ -239,6 +268,9 @@ export function meansStoreUnavailable(error: unknown): boolean {
     error instanceof MongoNotConnectedError ||
     error instanceof MongoTopologyClosedError ||
     error instanceof MongoClientClosedError ||
+    // the operation's deadline passed: a stalled socket, or a write the driver waits to finish
+    // on a socket destroyed under it (docs/FAULTS.md), which no socket timeout ends
+    error instanceof DeadlineExceededError ||
     isBrokenSocket(error) ||
     (error instanceof MongoServerError &&
       typeof error.code === 'number' &&
@@ -246,9 +278,14 @@ export function meansStoreUnavailable(error: unknown): boolean {
   );
 }
 
-function guard<T>(operation: () => Promise<T>): Promise<T> {
-  return operation().catch((error: unknown) => {
-    if (meansStoreUnavailable(error)) throw new DependencyUnavailableError('database', error);
-    throw error;
-  });
+/**
+ * The one wrapper every operation goes through: none outlives `ms` (it answers 503 then; the
+ * driver may still finish it later, as after a socket timeout: the caller retries, idempotently).
+ */
+function guardWithin(ms: number): Guard {
+  return <T>(operation: () => Promise<T>): Promise<T> =>
+    withDeadline(operation(), ms, 'MongoDB operation').catch((error: unknown) => {
+      if (meansStoreUnavailable(error)) throw new DependencyUnavailableError('database', error);
+      throw error;
+    });
 }

@@ -4,7 +4,8 @@ import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { toWire, topicsFor } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ConsumedMessage, EventBus, Storage, Subscription } from '../ports.ts';
+import type { WatchedPartitionCount } from '../events/partitioning.ts';
+import type { ConsumedMessage, EventBus, RelaySlice, Storage, Subscription } from '../ports.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { logAssignments } from './assignment-log.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -31,8 +32,8 @@ export interface Worker {
   /** Sends queued webhook deliveries in the background. */
   readonly webhooks: WebhookDispatcher;
   /**
-   * Stops consuming (the batch in hand is finished and committed), stops webhook sends (attempts
-   * in flight stay pending), then publishes the whole outbox backlog.
+   * Publishes the backlog of the partitions this worker relays, stops consuming (the batch in hand
+   * is finished and committed), then stops webhook sends (attempts in flight stay pending).
    */
   stop(): Promise<void>;
 }
@@ -48,6 +49,7 @@ export async function startWorker(deps: {
   storage: Storage;
   keyring: Keyring;
   bus: EventBus;
+  partitionCount: WatchedPartitionCount;
   cache: ReadCache;
   clock: () => Date;
 }): Promise<Worker> {
@@ -62,16 +64,6 @@ export async function startWorker(deps: {
     { name: topics.alerts, partitions: config.events.partitions },
     { name: topics.creditScores, partitions: config.events.partitions },
   ]);
-  const relay = startOutboxRelay({
-    outbox: storage.outbox,
-    bus,
-    logger: logger.child({ component: 'outbox-relay' }),
-    metrics,
-    clock,
-    topic: topics.transactions,
-    batchSize: 100,
-    pollMs: config.events.relayPollMs,
-  });
   const webhooks = startWebhookDispatcher({
     store: storage.webhooks,
     keyring: deps.keyring,
@@ -125,6 +117,34 @@ export async function startWorker(deps: {
     handle,
   });
   const stopReadingLag = metrics.readConsumerLag(() => subscription.lag());
+  await deps.partitionCount.refresh(); // the topic exists now
+  // the relay follows the consumer group: it publishes the events of the partitions this
+  // member consumes, so each event has one relay and a dead worker's share moves with its
+  // partitions (docs/EVENTS.md)
+  const relaySlice = (): RelaySlice => {
+    const count = deps.partitionCount.get();
+    const partitions = subscription
+      .assignments()
+      .filter((a) => a.topic === topics.transactions)
+      .map((a) => a.partition);
+    return count === null ? { partitions: [], count: 1 } : { partitions, count };
+  };
+  const relay = startOutboxRelay({
+    outbox: storage.outbox,
+    bus,
+    logger: logger.child({ component: 'outbox-relay' }),
+    metrics,
+    clock,
+    topic: topics.transactions,
+    dlqTopic: topics.transactionsDlq,
+    batchSize: 100,
+    pollMs: config.events.relayPollMs,
+    slice: relaySlice,
+  });
+  const stopReadingRelayBacklog = metrics.readRelayBacklog(() => {
+    const slice = relaySlice();
+    return slice.partitions.length === 0 ? Promise.resolve(0) : storage.outbox.backlog(slice);
+  });
   const reconciler = startReconciler({
     stats: storage.stats,
     logger: logger.child({ component: 'reconciler' }),
@@ -155,9 +175,12 @@ export async function startWorker(deps: {
       housekeeping.stop();
       assignmentLog.stop();
       stopReadingLag();
+      stopReadingRelayBacklog();
+      // the final flush runs while this member still owns its partitions: once it leaves, their
+      // next owner relays them, and a flush after that would publish the same events twice
+      await relay.stop(relaySlice());
       await subscription.close();
       await webhooks.stop();
-      await relay.stop();
     },
   };
 }

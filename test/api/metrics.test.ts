@@ -38,6 +38,11 @@ const FAMILIES = [
   'fido_outbox_backlog',
   'fido_outbox_publish_lag_seconds',
   'fido_outbox_published_total',
+  'fido_outbox_first_published_total',
+  'fido_outbox_quarantined_total',
+  'fido_outbox_relay_operations_total',
+  'fido_outbox_relay_backlog',
+  'fido_outbox_relay_partitions',
   'fido_consumer_lag_messages',
   'fido_events_processed_total',
   'fido_events_dead_lettered_total',
@@ -165,6 +170,14 @@ describe('GET /metrics after a short run', () => {
     assert.ok(total(s, count, 'route="/api/v1/users/:user_id/transactions"') >= 2);
     for (const id of [...ids, user]) assert.ok(!text.includes(id), `no raw URL in a label (${id})`);
     assert.ok(total(s, 'fido_outbox_published_total') >= ids.length);
+    // one worker: it relays every partition, and no event went out twice
+    assert.equal(total(s, 'fido_outbox_first_published_total'), total(s, 'fido_outbox_published_total'));
+    assert.equal(total(s, 'fido_outbox_relay_partitions'), 3);
+    assert.equal(total(s, 'fido_outbox_relay_backlog'), 0);
+    assert.equal(total(s, 'fido_outbox_quarantined_total'), 0);
+    // a poll that finds events reads the markers once and marks them once: at most 2 per event
+    const relayOperations = total(s, 'fido_outbox_relay_operations_total', 'poll="found"');
+    assert.ok(relayOperations > 0 && relayOperations <= 2 * total(s, 'fido_outbox_published_total'));
     assert.ok(total(s, 'fido_outbox_publish_lag_seconds_count') >= ids.length);
     // one series per partition of transactions.v1 this worker owns (KAFKA_PARTITIONS=3 in tests)
     const lagSeries = lagSeriesOf(text);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { DependencyUnavailableError } from '../../src/errors.ts';
+import { partitionOf } from '../../src/events/partitioning.ts';
 import type { BusMessage, ConsumedMessage, EventBus, Subscription } from '../../src/ports.ts';
 import { eventually, uniqueId } from '../helpers.ts';
 
@@ -56,6 +57,22 @@ export function eventBusContract(name: string, open: () => Promise<EventBus>): v
         key: keys[i % keys.length] ?? 'no-key',
         value: `${tag}-${i}`,
       }));
+
+    void it(
+      "knows each topic's partition count and puts each key where Kafka's default partitioner does",
+      TEST_TIMEOUT,
+      async () => {
+        assert.equal(await (await bus()).partitionCount(uniqueId(TOPIC_PREFIX)), null);
+        const name = await topic(5);
+        assert.equal(await (await bus()).partitionCount(name), 5);
+        // what outbox markers record (src/events/partitioning.ts) is where the message lands
+        const keys = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+        await (await bus()).publish(keys.map((key) => ({ topic: name, key, value: key })));
+        const { received } = await collect(uniqueId('group'), [name]);
+        await until(() => received.length >= keys.length);
+        for (const m of received) assert.equal(m.partition, partitionOf(m.key, 5), m.key);
+      },
+    );
 
     void it('delivers every published message with its key, value and headers', TEST_TIMEOUT, async () => {
       const name = await topic();

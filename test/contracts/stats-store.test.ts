@@ -30,7 +30,9 @@ void describe('MongoDB stats', () => {
       assert.ok(!(await staleIds()).includes(record.id));
       assert.equal(await store().stats.hasPending(record.userId), true);
       const entries = await store().outbox.pending(10_000);
-      const mine = entries.filter((e) => e.event.transactionId === record.id).map((e) => e.id);
+      const mine = entries
+        .filter((e) => 'event' in e && e.event.transactionId === record.id)
+        .map((e) => e.id);
       assert.equal(mine.length, 1);
       await store().outbox.markPublished(mine, new Date());
       assert.ok((await staleIds()).includes(record.id));

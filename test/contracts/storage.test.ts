@@ -100,7 +100,7 @@ void describe('embedded storage on disk', () => {
         assert.deepEqual(replay, { kind: 'existing', record: claim });
         // one event per write survives too, amounts exact
         const events = (await second.outbox.pending(100))
-          .map((e) => e.event)
+          .flatMap((e) => ('event' in e ? [e.event] : []))
           .filter((e) => e.userId === record.userId);
         assert.deepEqual(
           events.map((e) => [e.type, e.version, e.after?.amountMinor]),

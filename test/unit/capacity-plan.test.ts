@@ -8,6 +8,7 @@ const measured: Measured = {
   source: 'fixture',
   apiCpuUs: { create: 1_000, cachedRead: 100, uncachedRead: 500 },
   workerCpuUsPerEvent: 200,
+  storeOpsPerCreate: { writes: 6, reads: 1, source: 'fixture' },
   bytes: { head: 300, version: 900, dayEntry: 80, daysPerTransaction: 0.5 },
 };
 

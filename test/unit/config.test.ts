@@ -20,6 +20,11 @@ describe('config', () => {
     });
     assert.deepEqual(config.kafkaBrokers, ['a:9092', 'b:9093']);
     assert.equal(config.mongodb?.url, 'mongodb://127.0.0.1:37017/fido');
+    assert.equal(
+      config.mongodb.operationTimeoutMs,
+      10_000,
+      'every store operation has a deadline by default',
+    );
   });
 
   it('names every bad variable with what it expects', () => {

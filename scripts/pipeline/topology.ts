@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { MongoClient } from 'mongodb';
+import { topicsFor, type Topics } from '../../src/events/transaction-events.ts';
+import type { Servers } from '../stack/launch.ts';
+import { startService, type ServiceProcess } from '../stack/processes.ts';
+import { assigned, poll } from '../stack/wait.ts';
+
+/**
+ * One API process and N worker processes (`src/main.ts` with ROLE=api / ROLE=worker, as a
+ * supervisor runs them) in one consumer group, on a database, topics and group unique to the run,
+ * so runs never see each other's messages or data.
+ */
+export interface Topology {
+  readonly run: string;
+  readonly database: string;
+  readonly groupId: string;
+  readonly topics: Topics;
+  readonly apiUrl: string;
+  readonly workers: readonly { readonly service: ServiceProcess; readonly metricsUrl: string }[];
+  readonly token: string;
+  users(count: number): string[];
+  /** Kills every process; drops the database unless `keepData`. */
+  close(keepData: boolean): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 90_000;
+
+export async function startTopology(options: {
+  readonly servers: Servers;
+  readonly workers: number;
+  readonly partitions: number;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly say: (line: string) => void;
+}): Promise<Topology> {
+  const { servers, say } = options;
+  const run = randomBytes(5).toString('hex');
+  const jwtSecret = randomBytes(32).toString('hex');
+  const dataDir = mkdtempSync(join(tmpdir(), 'fido-pipeline-'));
+  const database = `fido_pipeline_${run}`;
+  const groupId = `pipeline-${run}-workers`;
+  const topicPrefix = `pipeline-${run}.`;
+  const env: Record<string, string> = {
+    MONGODB_URL: servers.mongodbUrl,
+    MONGODB_DATABASE: database,
+    REDIS_URL: servers.redisUrl,
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    KAFKA_PARTITIONS: String(options.partitions),
+    WORKER_GROUP_ID: groupId,
+    ENCRYPTION_KEYS: `pipeline:${randomBytes(32).toString('base64')}`,
+    JWT_SECRET: jwtSecret,
+    // one client sends the whole load: its budget must not be what the run measures
+    RATE_LIMIT_MAX: '1000000',
+    // reconciliation repairs what the run checks; a day means it never runs during a run
+    RECONCILE_INTERVAL_MS: '86400000',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    ...options.env,
+  };
+  const services: ServiceProcess[] = [];
+  const close = async (keepData: boolean) => {
+    for (const s of services) s.kill('SIGKILL');
+    await Promise.all(services.map((s) => s.exited));
+    rmSync(dataDir, { recursive: true, force: true });
+    if (keepData) say(`database ${database} kept for inspection`);
+    else await dropDatabase(servers.mongodbUrl, database);
+  };
+  try {
+    const names = ['api-1', ...Array.from({ length: options.workers }, (_, i) => `worker-${i + 1}`)];
+    say(`run ${run}: starting 1 API and ${options.workers} worker processes (database ${database})`);
+    // one at a time: on 2 shared cores, parallel starts of several Node processes time out
+    const started: { service: ServiceProcess; address: string }[] = [];
+    for (const name of names) {
+      const role = name.startsWith('api') ? 'api' : 'worker';
+      const { service, address } = await startService(name, { ...env, ROLE: role }, START_TIMEOUT_MS);
+      services.push(service);
+      started.push({ service, address: address ?? '' });
+    }
+    const [api, ...workers] = started;
+    if (api === undefined) throw new Error('no API process');
+    // every worker in the group, and every partition owned, before the first write
+    await poll(
+      () => {
+        const owned = workers.map((w) => assigned(w.service).length);
+        return (
+          owned.every((n) => n > 0 || options.workers > options.partitions) &&
+          owned.reduce((a, b) => a + b, 0) === options.partitions
+        );
+      },
+      START_TIMEOUT_MS,
+      'every worker owns partitions',
+    );
+    const token = await new SignJWT({ scope: 'service' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(`pipeline-load-${run}`)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(jwtSecret));
+    return {
+      run,
+      database,
+      groupId,
+      topics: topicsFor(topicPrefix),
+      apiUrl: api.address,
+      workers: workers.map((w) => ({ service: w.service, metricsUrl: w.address })),
+      token,
+      users: (count) => Array.from({ length: count }, (_, i) => `pipeline-${run}-u${i}`),
+      close,
+    };
+  } catch (error) {
+    await close(true);
+    throw error;
+  }
+}
+
+async function dropDatabase(url: string, database: string): Promise<void> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
