@@ -1,10 +1,17 @@
 /**
- * Store operations a worker's outbox relay counted, read from its `/metrics` (the relay exposes
- * them as a counter); null when the worker exposes no such series or cannot be read.
+ * Store operations a worker's outbox relay counted, read from its `/metrics`: those of polls that
+ * found events (the cost per event) apart from those of idle polls (a cost per unit of time, which
+ * grows with the fleet, not with the events); null when the worker exposes no such series or
+ * cannot be read.
  */
-const FAMILIES = ['fido_outbox_relay_operations_total'];
+export interface RelayOperations {
+  readonly found: number;
+  readonly idle: number;
+}
 
-export async function relayOperations(metricsUrl: string): Promise<number | null> {
+const SERIES = /^fido_outbox_relay_operations_total\{[^}]*poll="(found|empty)"[^}]*\} ([0-9.e+-]+)$/;
+
+export async function relayOperations(metricsUrl: string): Promise<RelayOperations | null> {
   let text: string;
   try {
     const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
@@ -12,11 +19,22 @@ export async function relayOperations(metricsUrl: string): Promise<number | null
   } catch {
     return null;
   }
-  let total: number | null = null;
+  let seen = false;
+  const counted = { found: 0, idle: 0 };
   for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-    if (match === null || !FAMILIES.includes(match[1] ?? '')) continue;
-    total = (total ?? 0) + Number(match[2]);
+    const match = SERIES.exec(line);
+    if (match === null) continue;
+    seen = true;
+    counted[match[1] === 'found' ? 'found' : 'idle'] += Number(match[2]);
   }
-  return total;
+  return seen ? counted : null;
+}
+
+/** The sum of several workers' counts; null when any of them could not be read. */
+export function sumRelayOperations(counts: readonly (RelayOperations | null)[]): RelayOperations | null {
+  if (counts.some((c) => c === null)) return null;
+  return counts.reduce<RelayOperations>(
+    (sum, c) => ({ found: sum.found + (c?.found ?? 0), idle: sum.idle + (c?.idle ?? 0) }),
+    { found: 0, idle: 0 },
+  );
 }

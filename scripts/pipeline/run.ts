@@ -8,7 +8,7 @@ import type { Known } from '../stack/load.ts';
 import { analyticsMismatches, statsDifferences } from '../stack/reconcile.ts';
 import { poll } from '../stack/wait.ts';
 import { observeLag, percentile } from './lag.ts';
-import { relayOperations } from './relay-metrics.ts';
+import { relayOperations, sumRelayOperations, type RelayOperations } from './relay-metrics.ts';
 import { startTopology } from './topology.ts';
 
 /** One run of `npm run pipeline`: its figures, and whether anything acknowledged was lost. */
@@ -19,7 +19,8 @@ export interface RunResult {
   readonly messages: number;
   readonly distinct: number;
   /** Store operations the relays counted (their metric), or null when they expose none. */
-  readonly relayOperations: number | null;
+  readonly relayOperations: RelayOperations | null;
+  readonly elapsedS: number;
   readonly eventsPerSecond: number;
   readonly lagMs: { readonly p50: number; readonly p99: number };
   readonly unavailable503: number;
@@ -54,7 +55,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const users = topology.users(options.users);
     const lag = await observeLag(options.servers.mongodbUrl, topology.database);
     const model = new Map<string, Known>();
-    const relayOpsOfKilled = { value: 0 as number | null };
+    const relayOpsOfKilled = { value: { found: 0, idle: 0 } as RelayOperations | null };
     let sent = 0;
     const started = performance.now();
     const deadline = Date.now() + LOAD_TIMEOUT_MS;
@@ -131,14 +132,14 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
     const live = topology.workers.filter((w, i) => !(options.kill && i === 0) && w.metricsUrl !== '');
     const counted = await Promise.all(live.map((w) => relayOperations(w.metricsUrl)));
-    const relayOps = [...counted, relayOpsOfKilled.value].filter((n) => n !== null);
     const result: RunResult = {
       workers: options.workers,
       killed: options.kill,
       events: model.size,
       messages: state.produced,
       distinct,
-      relayOperations: counted.every((n) => n !== null) ? relayOps.reduce((a, b) => a + b, 0) : null,
+      relayOperations: sumRelayOperations([...counted, relayOpsOfKilled.value]),
+      elapsedS,
       eventsPerSecond: model.size / elapsedS,
       lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99) },
       unavailable503: client.stats.retried.unavailable_503 ?? 0,

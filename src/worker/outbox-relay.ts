@@ -37,6 +37,12 @@ interface Options {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/**
+ * Idle polls back off, doubling from `pollMs` up to this many times it: a fleet of workers with
+ * nothing to relay would otherwise query the store every `pollMs` each (on FerretDB every poll
+ * scans the markers). The first poll that finds events, or a nudge, restores the short interval.
+ */
+const IDLE_BACKOFF_FACTOR = 8;
 /** A nudge waits this long, so the writes of concurrent requests are relayed as one batch. */
 const NUDGE_LINGER_MS = 5;
 /** The longest the final flush at stop may take (SHUTDOWN_TIMEOUT_MS bounds the whole stop). */
@@ -73,6 +79,8 @@ export function startOutboxRelay(options: Options): OutboxRelay {
   let wake: (() => void) | undefined;
   let lingering = false;
   let backoffMs = 0;
+  /** How long the next idle poll waits (grows while polls find nothing). */
+  let idleMs = options.pollMs / 2;
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -189,7 +197,8 @@ export function startOutboxRelay(options: Options): OutboxRelay {
         const count = await relayOnce(slice);
         if (backoffMs > 0) logger.info('outbox relay: publishing again');
         backoffMs = 0;
-        if (count < options.batchSize) await pause(options.pollMs);
+        idleMs = count > 0 ? options.pollMs / 2 : Math.min(idleMs * 2, options.pollMs * IDLE_BACKOFF_FACTOR);
+        if (count < options.batchSize) await pause(count > 0 ? options.pollMs : idleMs);
       } catch (error) {
         metrics.inc('outbox_publish_failures_total');
         backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, backoffMs * 2));
@@ -204,6 +213,7 @@ export function startOutboxRelay(options: Options): OutboxRelay {
 
   return {
     nudge: () => {
+      idleMs = options.pollMs / 2;
       if (wake === undefined || lingering) return;
       lingering = true;
       setTimeout(() => {
