@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { actsFor, type Principal } from '../auth/principal.ts';
-import type { ReadCache } from '../cache/read-cache.ts';
+import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { invalidField, notFound } from '../errors.ts';
 import type { TransactionStore } from '../ports.ts';
 import { decodeCursor, encodeCursor } from './history-cursor.ts';
-import { openRecord, toResponse } from './transaction-view.ts';
+import { createOpenedNames } from './opened-names.ts';
+import { toResponse, withName } from './transaction-view.ts';
 import { DEFAULT_HISTORY_LIMIT, type HistoryQuery } from './transactions.schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -16,10 +17,18 @@ export type HistoryService = ReturnType<typeof createHistoryService>;
  * A user's history, one keyset page at a time, cached per (user, query). Pages hold customer
  * names, so the cached page is the response JSON SEALED as a whole (AES-256-GCM under the current
  * data key, bound to its cache key): one decryption per hit instead of one per row, and the cache
- * server never holds a name in clear. Answers JSON text, sent as is.
+ * server never holds a name in clear. A miss opens only the names this process has not opened
+ * yet (opened-names.ts). Answers JSON text and its tag, sent as is.
  */
-export function createHistoryService(deps: { store: TransactionStore; keyring: Keyring; cache: ReadCache }) {
+export function createHistoryService(deps: {
+  store: TransactionStore;
+  keyring: Keyring;
+  cache: ReadCache;
+  /** How many opened names the process keeps (opened-names.ts). */
+  openedNames?: number;
+}) {
   const { store, keyring, cache } = deps;
+  const names = createOpenedNames(keyring, deps.openedNames);
 
   async function page(userId: string, query: HistoryQuery, scope: string): Promise<string> {
     const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
@@ -32,13 +41,18 @@ export function createHistoryService(deps: { store: TransactionStore; keyring: K
     const last = rows.at(-1);
     const nextCursor = records.length > limit && last ? encodeCursor(keyring, scope, last) : null;
     return JSON.stringify({
-      data: rows.map((r) => toResponse(openRecord(r, keyring))),
+      data: rows.map((r) => toResponse(withName(r, names.nameOf(r)))),
       next_cursor: nextCursor,
     });
   }
 
   return {
-    async history(userId: string, query: HistoryQuery, principal: Principal): Promise<string> {
+    async history(
+      userId: string,
+      query: HistoryQuery,
+      principal: Principal,
+      request?: ReadRequest,
+    ): Promise<CachedAnswer> {
       if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
       if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
         throw invalidField('/to', 'must not be before from');
@@ -48,10 +62,13 @@ export function createHistoryService(deps: { store: TransactionStore; keyring: K
       if (query.cursor !== undefined) decodeCursor(keyring, scope, query.cursor);
       const key = `history:${digest([scope, query.cursor ?? null, query.limit ?? DEFAULT_HISTORY_LIMIT])}`;
       const aad = `cache:${userId}:${key}`;
-      return cache.get(userId, key, () => page(userId, query, scope), {
-        encode: (value) => keyring.seal(value, aad),
-        decode: (stored) => keyring.open(stored, aad),
-      });
+      return cache.get(
+        userId,
+        key,
+        () => page(userId, query, scope),
+        { encode: (value) => keyring.seal(value, aad), decode: (stored) => keyring.open(stored, aad) },
+        request,
+      );
     },
   };
 }
