@@ -26,9 +26,8 @@ export interface BenchOptions {
   readonly runs: number;
   readonly connections: number;
   /**
-   * BENCH_SCENARIOS: only our scenarios whose id starts with one of these (e.g.
-   * `history-cached,analytics-10000-cached,credit-score-cached`), with the ceilings they are
-   * compared with; null: all.
+   * BENCH_SCENARIOS: only these of our scenarios, by id (`history*`: every id starting with
+   * `history`), with the ceilings they are compared with; null: all.
    */
   readonly scenarios: readonly string[] | null;
   /** The embedded default: one dataset serves every scenario (SQLite uses its indexes). */

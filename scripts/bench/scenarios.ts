@@ -120,10 +120,11 @@ export function scenariosFor(users: ScenarioUsers, token: string, hasCacheServer
   return list;
 }
 
-/** Our scenarios whose id starts with one of `prefixes` (null: all), and their ceilings. */
-export function selectScenarios(list: readonly Scenario[], prefixes: readonly string[] | null): Scenario[] {
-  if (prefixes === null) return [...list];
-  const ours = list.filter((s) => s.kind === 'ours' && prefixes.some((p) => s.id.startsWith(p)));
+/** Our scenarios named in `ids` (`name*`: every id starting with `name`; null: all), and their ceilings. */
+export function selectScenarios(list: readonly Scenario[], ids: readonly string[] | null): Scenario[] {
+  if (ids === null) return [...list];
+  const named = (id: string) => ids.some((p) => (p.endsWith('*') ? id.startsWith(p.slice(0, -1)) : id === p));
+  const ours = list.filter((s) => s.kind === 'ours' && named(s.id));
   const ceilings = new Set(ours.map((s) => s.ceiling));
   return list.filter((s) => ours.includes(s) || (s.kind === 'ceiling' && ceilings.has(s.id)));
 }

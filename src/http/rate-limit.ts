@@ -86,13 +86,16 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   };
 
   api.decorateRequest('admit', undefined);
-  api.addHook('onRequest', async (request, reply) => {
+  api.addHook('onRequest', (request, reply, done) => {
     if (request.routeOptions.config.countsWithRead === true) {
       request.admit = () =>
         counted.has(request) ? Promise.resolve() : count(request, reply, keyOf(request));
+      done();
       return;
     }
-    await count(request, reply, keyOf(request));
+    count(request, reply, keyOf(request)).then(() => {
+      done();
+    }, done);
   });
 
   // a counted-with-read request the handler answered without counting it

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { actsFor, type Principal } from '../auth/principal.ts';
 import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
@@ -60,7 +61,7 @@ export function createHistoryService(deps: {
       const scope = JSON.stringify([userId, query.from ?? null, query.to ?? null, query.type ?? null]);
       // a bad cursor is refused before the cache is consulted, as it would be without a cache
       if (query.cursor !== undefined) decodeCursor(keyring, scope, query.cursor);
-      const key = `history:${digest([scope, query.cursor ?? null, query.limit ?? DEFAULT_HISTORY_LIMIT])}`;
+      const key = historyKey(scope, query.cursor ?? null, query.limit ?? DEFAULT_HISTORY_LIMIT);
       const aad = `cache:${userId}:${key}`;
       return cache.get(
         userId,
@@ -71,6 +72,19 @@ export function createHistoryService(deps: {
       );
     },
   };
+}
+
+/** Recent keys by their query: a repeated read (a client polling) skips the SHA-256. */
+const recentKeys = new LRUCache<string, string>({ max: 10_000 });
+
+function historyKey(scope: string, cursor: string | null, limit: number): string {
+  const query = `${scope}\0${cursor ?? ''}\0${limit}`;
+  let key = recentKeys.get(query);
+  if (key === undefined) {
+    key = `history:${digest([scope, cursor, limit])}`;
+    recentKeys.set(query, key);
+  }
+  return key;
 }
 
 /** A short, fixed-length name for a query, so cache keys stay small whatever the cursor. */
