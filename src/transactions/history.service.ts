@@ -6,8 +6,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { invalidField, notFound } from '../errors.ts';
 import type { TransactionStore } from '../ports.ts';
 import { decodeCursor, encodeCursor } from './history-cursor.ts';
-import { createOpenedNames } from './opened-names.ts';
-import { toResponse, withName } from './transaction-view.ts';
+import { createOpenedRows } from './opened-rows.ts';
 import { DEFAULT_HISTORY_LIMIT, type HistoryQuery } from './transactions.schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -18,18 +17,18 @@ export type HistoryService = ReturnType<typeof createHistoryService>;
  * A user's history, one keyset page at a time, cached per (user, query). Pages hold customer
  * names, so the cached page is the response JSON SEALED as a whole (AES-256-GCM under the current
  * data key, bound to its cache key): one decryption per hit instead of one per row, and the cache
- * server never holds a name in clear. A miss opens only the names this process has not opened
- * yet (opened-names.ts). Answers JSON text and its tag, sent as is.
+ * server never holds a name in clear. A miss opens and serialises only the rows this process has
+ * not opened yet (opened-rows.ts). Answers JSON text and its tag, sent as is.
  */
 export function createHistoryService(deps: {
   store: TransactionStore;
   keyring: Keyring;
   cache: ReadCache;
-  /** How many opened names the process keeps (opened-names.ts). */
-  openedNames?: number;
+  /** How many opened rows the process keeps (opened-rows.ts). */
+  openedRows?: number;
 }) {
   const { store, keyring, cache } = deps;
-  const names = createOpenedNames(keyring, deps.openedNames);
+  const opened = createOpenedRows(keyring, deps.openedRows);
 
   async function page(userId: string, query: HistoryQuery, scope: string): Promise<string> {
     const from = query.from === undefined ? undefined : new Date(`${query.from}T00:00:00Z`);
@@ -41,10 +40,8 @@ export function createHistoryService(deps: {
     const rows = records.slice(0, limit);
     const last = rows.at(-1);
     const nextCursor = records.length > limit && last ? encodeCursor(keyring, scope, last) : null;
-    return JSON.stringify({
-      data: rows.map((r) => toResponse(withName(r, names.nameOf(r)))),
-      next_cursor: nextCursor,
-    });
+    // the same text as JSON.stringify({ data, next_cursor }), from the rows' remembered JSON
+    return `{"data":[${rows.map((r) => opened.jsonOf(r)).join(',')}],"next_cursor":${JSON.stringify(nextCursor)}}`;
   }
 
   return {
