@@ -14,12 +14,12 @@ export interface ReadCacheOptions {
   readonly ttlMs: number;
   /** A hit on an entry older than this refreshes it in the background. */
   readonly refreshAfterMs: number;
-  /** Characters of decoded answers this process keeps beside the store (see `opened`). */
-  readonly openedMaxChars?: number;
+  /** Bytes of decoded answers this process keeps beside the store (see `opened`). */
+  readonly openedMaxBytes?: number;
 }
 
-/** 16 M characters: some 1,300 history pages of 50, or 30,000 analytics answers. */
-const OPENED_MAX_CHARS = 16 * 1024 * 1024;
+/** 16 MiB: some 1,300 history pages of 50, or 30,000 analytics answers. */
+const OPENED_MAX_BYTES = 16 * 1024 * 1024;
 
 const RETRY_BUMPS_MS = 250;
 
@@ -30,8 +30,14 @@ interface Computed {
   readonly value: string;
 }
 
-/** A decoded answer this process holds, valid while its generation is the user's current one. */
-interface Opened extends Computed {
+/**
+ * A decoded answer this process holds, valid while its generation is the user's current one,
+ * kept as UTF-8 bytes: a response socket then takes it as is, where a string is encoded on
+ * every write.
+ */
+interface Opened {
+  readonly tag: string;
+  readonly bytes: Buffer;
   readonly generation: string;
   readonly storedAtMs: number;
 }
@@ -63,8 +69,11 @@ export interface ReadRequest {
 export interface CachedAnswer {
   /** A strong entity tag (quoted) of the answer: same tag, same bytes. */
   readonly tag: string;
-  /** The answer, or null when the caller's If-None-Match holds the current tag. */
-  readonly body: string | null;
+  /**
+   * The answer, as text or as its UTF-8 bytes (an answer held in memory: sent without encoding
+   * it again), or null when the caller's If-None-Match holds the current tag.
+   */
+  readonly body: string | Buffer | null;
 }
 
 const NO_REQUEST: ReadRequest = {};
@@ -115,12 +124,14 @@ export function createReadCache(options: ReadCacheOptions) {
   const { store, metrics, logger } = options;
   const flights = createSingleFlight<Computed>();
   const opened = new LRUCache<string, Opened>({
-    maxSize: options.openedMaxChars ?? OPENED_MAX_CHARS,
-    sizeCalculation: (o) => o.value.length + o.tag.length + 64,
+    maxSize: options.openedMaxBytes ?? OPENED_MAX_BYTES,
+    sizeCalculation: (o) => o.bytes.length + o.tag.length + 64,
   });
-  const hold = (userId: string, key: string, held: Opened) => {
-    const ttl = options.ttlMs - (Date.now() - held.storedAtMs);
-    if (ttl > 0) opened.set(`${userId}\0${key}`, held, { ttl });
+  const hold = (userId: string, key: string, generation: string, answered: Computed, storedAtMs: number) => {
+    const ttl = options.ttlMs - (Date.now() - storedAtMs);
+    if (ttl <= 0) return;
+    const bytes = Buffer.from(answered.value, 'utf8');
+    opened.set(`${userId}\0${key}`, { tag: answered.tag, bytes, generation, storedAtMs }, { ttl });
   };
   const unbumped = new Set<string>();
   const breaker = createCircuitBreaker({
@@ -176,7 +187,7 @@ export function createReadCache(options: ReadCacheOptions) {
     return async (): Promise<Computed> => {
       const value = await compute();
       const tag = entityTag(generation, key, value);
-      hold(userId, key, { generation, tag, value, storedAtMs: Date.now() });
+      hold(userId, key, generation, { tag, value }, Date.now());
       store.write(userId, key, generation, withTag(tag, codec.encode(value)), options.ttlMs).then(
         () => {
           breaker.succeeded();
@@ -249,7 +260,9 @@ export function createReadCache(options: ReadCacheOptions) {
         if (Date.now() - held.storedAtMs >= options.refreshAfterMs) {
           refreshInBackground(userId, key, generation, compute, codec);
         }
-        return answer(held, request);
+        return matchesTag(request.ifNoneMatch, held.tag)
+          ? { tag: held.tag, body: null }
+          : { tag: held.tag, body: held.bytes };
       }
       const cut = entry === null ? -1 : entry.value.indexOf('\n');
       if (entry !== null && cut > 0) {
@@ -263,7 +276,7 @@ export function createReadCache(options: ReadCacheOptions) {
         const value = decoded(entry.value.slice(cut + 1), codec);
         if (value !== undefined) {
           metrics.inc('cache_hits_total');
-          hold(userId, key, { generation, tag, value, storedAtMs: entry.storedAtMs });
+          hold(userId, key, generation, { tag, value }, entry.storedAtMs);
           if (!fresh) refreshInBackground(userId, key, generation, compute, codec);
           return { tag, body: value };
         }

@@ -6,7 +6,7 @@ import type { CachedAnswer, ReadRequest } from '../cache/read-cache.ts';
  * serializer for a string with a JSON content type, so a cache hit costs no serialisation. The
  * text was produced from the same response type the route's schema declares.
  */
-export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+export function sendJsonText(reply: FastifyReply, text: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(text);
 }
 
