@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CacheEntry, CacheLookup, CacheStore } from '../ports.ts';
 import { withDeadline } from './deadline.ts';
 import type { RedisClient } from './redis-client.ts';
@@ -149,7 +149,8 @@ export async function openRedisCacheStore(client: RedisClient): Promise<CacheSto
   };
 }
 
-const newToken = () => randomBytes(16).toString('base64url');
+/** 122 random bits from Node's buffered pool: every read sends one, in case the user has none. */
+const newToken = () => randomUUID();
 
 /**
  * `<generation>\n<storedAtMs>\n<value>`. The script compared the generation already; comparing
