@@ -148,7 +148,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     defaultCurrency: config.defaultCurrency,
   });
   const creditScores = createCreditScoreService({ userDays, alerts: storage.alerts, cache, clock });
-  const alerts = createAlertsService({ alerts: storage.alerts, keyring });
+  const alerts = createAlertsService({ alerts: storage.alerts, keyring, cache });
   const webhooks = createWebhookService({
     store: storage.webhooks,
     keyring,

@@ -203,17 +203,33 @@ export function createMetrics(): Metrics {
       };
     };
 
+  // labelled children looked up once: prom-client hashes the label set on every call otherwise,
+  // a measurable share of a cached read
+  const counterOf = new Map<CounterName, { inc(by: number): void }>();
+  const requestSeries = new Map<string, { observe(value: number): void }>();
+
   return {
     inc(name, by = 1) {
       counts.set(name, (counts.get(name) ?? 0) + by);
-      const { family, label } = COUNTERS[name];
-      const counter = families.get(family);
-      if (label === undefined) counter?.inc(by);
-      else counter?.inc({ [label[0]]: label[1] }, by);
+      let counter = counterOf.get(name);
+      if (counter === undefined) {
+        const { family, label } = COUNTERS[name];
+        const found = families.get(family);
+        if (found === undefined) return;
+        counter = label === undefined ? found : found.labels({ [label[0]]: label[1] });
+        counterOf.set(name, counter);
+      }
+      counter.inc(by);
     },
     get: (name) => counts.get(name) ?? 0,
     observeRequest(route, method, status, seconds) {
-      requests.observe({ route, method, status: String(status) }, seconds);
+      const key = `${route} ${method} ${status}`;
+      let series = requestSeries.get(key);
+      if (series === undefined) {
+        series = requests.labels({ route, method, status: String(status) });
+        requestSeries.set(key, series);
+      }
+      series.observe(seconds);
     },
     observePublishLag: (seconds) => {
       publishLag.observe(Math.max(0, seconds));

@@ -323,10 +323,15 @@ export interface CacheEntry {
   readonly storedAtMs: number;
 }
 
-/** What `read` finds: the user's current generation, and the entry if it was stored under it. */
+/**
+ * What `read` finds: the user's current generation, and the entry if it was stored under it;
+ * or, when the caller said it holds an answer of `held` and that is still the current
+ * generation, `held: true` and no entry (the caller's copy is current; nothing to transfer).
+ */
 export interface CacheLookup {
   readonly generation: string;
   readonly entry: CacheEntry | null;
+  readonly held?: boolean;
 }
 
 /**
@@ -339,8 +344,11 @@ export interface CacheLookup {
  */
 export interface CacheStore {
   readonly name: string;
-  /** The user's current generation (created if the user has none) and the entry `key` under it. */
-  read(userId: string, key: string): Promise<CacheLookup>;
+  /**
+   * The user's current generation (created if the user has none) and the entry `key` under it;
+   * `held`: a generation the caller already holds an answer for `key` of (see CacheLookup).
+   */
+  read(userId: string, key: string, held?: string): Promise<CacheLookup>;
   /** Stores `value` for `key` under `generation`, expiring after `ttlMs`. */
   write(userId: string, key: string, generation: string, value: string, ttlMs: number): Promise<void>;
   /** Gives each user a new generation: their entries are unreachable once this resolves. */

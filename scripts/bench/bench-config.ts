@@ -25,6 +25,11 @@ export interface BenchOptions {
   readonly warmupS: number;
   readonly runs: number;
   readonly connections: number;
+  /**
+   * BENCH_SCENARIOS: only these of our scenarios, by id (`history*`: every id starting with
+   * `history`), with the ceilings they are compared with; null: all.
+   */
+  readonly scenarios: readonly string[] | null;
   /** The embedded default: one dataset serves every scenario (SQLite uses its indexes). */
   readonly embedded: DatasetSize;
   /**
@@ -80,6 +85,7 @@ export function benchOptions(env: Env = process.env): BenchOptions {
     warmupS: int('BENCH_WARMUP_S', 2, 0, 0),
     runs: int('BENCH_RUNS', 3, 1),
     connections: int('BENCH_CONNECTIONS', 10, 4),
+    scenarios: env.BENCH_SCENARIOS ? env.BENCH_SCENARIOS.split(',').map((id) => id.trim()) : null,
     embedded: {
       users: int('BENCH_USERS', 10_000, 40),
       transactions: int('BENCH_TRANSACTIONS', 1_000_000, 1_000),

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measure, type LoadSettings, type RunResult } from './load.ts';
+import { measure, type LoadRequest, type LoadSettings, type RunResult } from './load.ts';
 import { startChild, type Child } from './processes.ts';
 import type { Scenario } from './scenarios.ts';
 
@@ -45,7 +45,8 @@ export async function runHttpScenarios(
         bodies[scenario.capture] = await capture(child, scenario);
       }
       process.stderr.write(`${target.name}: ${scenario.id} ...\n`);
-      const { runs, median } = await measure(child, scenario.request, settings);
+      const request = scenario.conditional === true ? await conditional(child, scenario) : scenario.request;
+      const { runs, median } = await measure(child, request, settings);
       outcomes.push({ scenario, runs, median });
       process.stderr.write(
         `${target.name}: ${scenario.id} ${median.rps.toFixed(0)} req/s, p99 ${median.p99.toFixed(2)} ms, ` +
@@ -91,6 +92,24 @@ export async function runHttpScenarios(
     }
   }
   return outcomes;
+}
+
+/** The scenario's request with If-None-Match holding the tag of the answer now (304 expected). */
+async function conditional(child: Child, scenario: Scenario): Promise<LoadRequest> {
+  const response = await fetch(`${child.url}${scenario.request.path}`, {
+    headers: scenario.request.headers,
+    signal: AbortSignal.timeout(60_000),
+  });
+  await response.text();
+  const tag = response.headers.get('etag');
+  if (response.status !== 200 || tag === null) {
+    throw new Error(`${scenario.id}: ${scenario.request.path} answered ${response.status} with ETag ${tag}`);
+  }
+  return {
+    ...scenario.request,
+    headers: { ...scenario.request.headers, 'if-none-match': tag },
+    expectStatus: 304,
+  };
 }
 
 /** One request to keep the answer for the bare route; anything but 200 stops the run. */

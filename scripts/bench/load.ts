@@ -13,6 +13,8 @@ export interface LoadRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** A fresh body per request (POST). */
   readonly body?: () => string;
+  /** The status every answer must have (a conditional read: 304); default any 2xx. */
+  readonly expectStatus?: number;
 }
 
 export interface RunResult {
@@ -24,7 +26,7 @@ export interface RunResult {
   readonly p99: number;
   readonly p999: number;
   readonly max: number;
-  /** Connection errors, timeouts and non-2xx answers: must be 0. */
+  /** Connection errors, timeouts and answers of another status than expected: must be 0. */
   readonly errors: number;
   readonly statusCodes: Readonly<Record<string, number>>;
   /**
@@ -105,6 +107,14 @@ async function once(
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
     statusCodes[code] = stat.count ?? 0;
   const requests = result.requests.total;
+  const expected = request.expectStatus;
+  const unexpected =
+    expected === undefined
+      ? result.non2xx
+      : Object.entries(statusCodes).reduce(
+          (sum, [code, n]) => (Number(code) === expected ? sum : sum + n),
+          0,
+        );
   latencies.sort((a, b) => a - b);
   return {
     requests,
@@ -114,7 +124,7 @@ async function once(
     p99: percentile(latencies, 0.99),
     p999: percentile(latencies, 0.999),
     max: latencies.at(-1) ?? 0,
-    errors: result.errors + result.non2xx,
+    errors: result.errors + unexpected,
     statusCodes,
     cpuUsPerRequest: requests > 0 ? (cpuMs * 1000) / requests : 0,
   } satisfies RunResult;

@@ -17,6 +17,8 @@ export interface Scenario {
   readonly ceiling: string | null;
   /** Name under which the answer is kept for the bare route (the "same JSON"). */
   readonly capture?: string;
+  /** Sent with If-None-Match holding the tag of a first answer: every answer must be 304. */
+  readonly conditional?: boolean;
 }
 
 export interface ScenarioUsers {
@@ -83,6 +85,29 @@ export function scenariosFor(users: ScenarioUsers, token: string, hasCacheServer
       capture: 'credit-score',
     });
   }
+  // what a polling client costs once it holds the current answer
+  list.push(
+    {
+      id: 'history-cached-304',
+      title: 'GET history page (50), cached, If-None-Match current → 304',
+      kind: 'ours',
+      dataset: 'pages',
+      cache: 'on',
+      request: history,
+      ceiling: 'bare-history',
+      conditional: true,
+    },
+    {
+      id: 'credit-score-cached-304',
+      title: 'GET credit score, cached, If-None-Match current → 304',
+      kind: 'ours',
+      dataset: 'analytics',
+      cache: 'on',
+      request: credit,
+      ceiling: 'bare-credit-score',
+      conditional: true,
+    },
+  );
   list.push({
     id: 'create',
     title: 'POST /transactions',
@@ -93,6 +118,15 @@ export function scenariosFor(users: ScenarioUsers, token: string, hasCacheServer
     ceiling: 'raw-insert',
   });
   return list;
+}
+
+/** Our scenarios named in `ids` (`name*`: every id starting with `name`; null: all), and their ceilings. */
+export function selectScenarios(list: readonly Scenario[], ids: readonly string[] | null): Scenario[] {
+  if (ids === null) return [...list];
+  const named = (id: string) => ids.some((p) => (p.endsWith('*') ? id.startsWith(p.slice(0, -1)) : id === p));
+  const ours = list.filter((s) => s.kind === 'ours' && named(s.id));
+  const ceilings = new Set(ours.map((s) => s.ceiling));
+  return list.filter((s) => ours.includes(s) || (s.kind === 'ceiling' && ceilings.has(s.id)));
 }
 
 function ceiling(id: string, title: string, request: LoadRequest): Scenario {

@@ -14,7 +14,7 @@ import { drainBacklog, publishBacklog, type DrainResult } from './drain-bench.ts
 import { runHttpScenarios, type ScenarioOutcome } from './http-bench.ts';
 import { measureLag, type LagResult } from './lag-bench.ts';
 import { startChild } from './processes.ts';
-import { scenariosFor } from './scenarios.ts';
+import { scenariosFor, selectScenarios } from './scenarios.ts';
 import { seedDataset, verifySteadyState } from './seed.ts';
 import { seedEmbedded } from './seed-embedded.ts';
 
@@ -85,7 +85,7 @@ async function httpScenarios(
         BENCH_HISTORY_USER: who.historyUser,
       }),
     },
-    scenariosFor(who, ctx.token, false),
+    selectScenarios(scenariosFor(who, ctx.token, false), options.scenarios),
     options,
   );
 }

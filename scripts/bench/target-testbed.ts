@@ -15,7 +15,7 @@ import { drainBacklog, publishBacklog, type DrainResult } from './drain-bench.ts
 import { runHttpScenarios, type ScenarioOutcome } from './http-bench.ts';
 import { measureLag, type LagResult } from './lag-bench.ts';
 import { onInterrupt, startChild } from './processes.ts';
-import { scenariosFor } from './scenarios.ts';
+import { scenariosFor, selectScenarios } from './scenarios.ts';
 import { seedDataset, verifySteadyState } from './seed.ts';
 import { dropMongoDatabases, seedMongo } from './seed-mongo.ts';
 
@@ -131,7 +131,7 @@ async function httpScenarios(
         BENCH_HISTORY_USER: who.historyUser,
       }),
     },
-    scenariosFor(who, tb.ctx.token, true),
+    selectScenarios(scenariosFor(who, tb.ctx.token, true), options.scenarios),
     options,
   );
 }

@@ -57,8 +57,20 @@ function httpVerdicts(all: readonly ScenarioOutcome[]): Verdict[] {
   const cachedAnalytics = all.filter((o) => /^analytics-\d+-cached$/.test(o.scenario.id));
   const worst = cachedAnalytics.map((o) => ratioOf(o, all) ?? 0).sort((a, b) => a - b)[0] ?? null;
   atLeast('cached analytics ≥ 0.5× bare Fastify route (worst tier)', worst, 0.5);
+  atLeast('cached credit score ≥ 0.5× bare Fastify route', ratio('credit-score-cached'), 0.5);
   atLeast('uncached history ≥ 0.6× raw find through HTTP', ratio('history-uncached'), 0.6);
-  atLeast('create ≥ 0.3× raw insert + event at equal durability', ratio('create'), 0.3);
+  atLeast('create ≥ 0.5× raw insert + event at equal durability', ratio('create'), 0.5);
+  for (const id of ['history-cached', 'credit-score-cached']) {
+    const full = all.find((o) => o.scenario.id === id);
+    const notModified = all.find((o) => o.scenario.id === `${id}-304`);
+    if (full === undefined || notModified === undefined) continue;
+    const [a, b] = [notModified.median.cpuUsPerRequest, full.median.cpuUsPerRequest];
+    list.push({
+      goal: `${id}: 304 cheaper than 200 (server CPU µs/req)`,
+      measured: `${a.toFixed(0)} vs ${b.toFixed(0)} µs; ${notModified.median.rps.toFixed(0)} vs ${full.median.rps.toFixed(0)} req/s`,
+      met: a < b,
+    });
+  }
   for (const label of ['uncached', 'cached']) {
     const tiers = all
       .filter((o) => new RegExp(`^analytics-\\d+-${label}$`).test(o.scenario.id))

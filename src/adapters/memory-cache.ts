@@ -40,8 +40,9 @@ export function createMemoryCacheStore(options: MemoryCacheOptions): CacheStore 
 
   return {
     name: 'memory',
-    read(userId, key): Promise<CacheLookup> {
+    read(userId, key, held): Promise<CacheLookup> {
       const generation = generationOf(userId);
+      if (held === generation) return Promise.resolve({ generation, entry: null, held: true });
       const stored = entries.get(entryKey(userId, key));
       const entry =
         stored?.generation === generation ? { value: stored.value, storedAtMs: stored.storedAtMs } : null;

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CacheEntry, CacheLookup, CacheStore } from '../ports.ts';
 import { withDeadline } from './deadline.ts';
 import type { RedisClient } from './redis-client.ts';
+import { redisScript } from './redis-script.ts';
 
 /** A cache that cannot answer this fast is a miss: computing the answer beats waiting. */
 export const CACHE_COMMAND_TIMEOUT_MS = 100;
@@ -19,7 +20,8 @@ const entryKey = (userId: string, key: string) => `${KEY_PREFIX}{${userId}}:e:${
 /**
  * One round trip per read: the user's generation token (created from ARGV[1] if the user has
  * none; the script is atomic, so no other client can slip in between GET and SET) and the entry,
- * sent back only if it was written under this server process (ARGV[3]) and this token.
+ * sent back only if it was written under this server process (ARGV[3]) and this token, and only
+ * if the caller does not already hold an answer under this token (ARGV[4]; then `1` instead).
  */
 const READ_SCRIPT = `
 local token = redis.call('GET', KEYS[1])
@@ -27,12 +29,14 @@ if not token then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   token = ARGV[1]
 end
+if token == ARGV[4] then return { token, false, 1 } end
 local entry = redis.call('GET', KEYS[2])
 if entry then
   local prefix = ARGV[3] .. '/' .. token .. '\\n'
   if string.sub(entry, 1, #prefix) ~= prefix then entry = false end
 end
 return { token, entry }`;
+const readScript = redisScript(READ_SCRIPT);
 
 /**
  * The read cache in Redis, shared by every instance, on a client from `openRedisClient` (which
@@ -93,12 +97,14 @@ export async function openRedisCacheStore(client: RedisClient): Promise<CacheSto
 
   return {
     name: 'redis',
-    async read(userId, key): Promise<CacheLookup> {
+    async read(userId, key, held): Promise<CacheLookup> {
       const server = currentRunId();
+      // a generation of another server process can never be current: no token to compare
+      const heldToken = held?.startsWith(`${server}/`) === true ? held.slice(server.length + 1) : '';
       const reply = await withDeadline(
-        client.eval(READ_SCRIPT, {
+        readScript(client, {
           keys: [generationKey(userId), entryKey(userId, key)],
-          arguments: [newToken(), String(GENERATION_TTL_MS), server],
+          arguments: [newToken(), String(GENERATION_TTL_MS), server, heldToken],
         }),
         CACHE_COMMAND_TIMEOUT_MS,
       );
@@ -106,7 +112,8 @@ export async function openRedisCacheStore(client: RedisClient): Promise<CacheSto
         throw new Error('unexpected reply from the cache read script');
       }
       const generation = `${server}/${reply[0]}`;
-      const stored = reply[1];
+      if (reply[2] === 1) return { generation, entry: null, held: true };
+      const stored: unknown = reply[1];
       return { generation, entry: typeof stored === 'string' ? decode(stored, generation) : null };
     },
     async write(userId, key, generation, value, ttlMs) {
@@ -142,7 +149,8 @@ export async function openRedisCacheStore(client: RedisClient): Promise<CacheSto
   };
 }
 
-const newToken = () => randomBytes(16).toString('base64url');
+/** 122 random bits from Node's buffered pool: every read sends one, in case the user has none. */
+const newToken = () => randomUUID();
 
 /**
  * `<generation>\n<storedAtMs>\n<value>`. The script compared the generation already; comparing

@@ -26,6 +26,9 @@ export async function openRedisClient(
     url,
     disableOfflineQueue: true,
     commandsQueueMaxLength: MAX_PENDING_COMMANDS,
+    // every command of ours carries its own, shorter deadline (withDeadline); node-redis's default
+    // (5 s) would add an AbortSignal, a timer and a listener to each command of every read
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: CONNECT_WAIT_MS,
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5_000),

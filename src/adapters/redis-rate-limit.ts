@@ -1,6 +1,7 @@
 import type { RateLimitHit, RateLimitStore } from '../ports.ts';
 import { withDeadline } from './deadline.ts';
 import type { RedisClient } from './redis-client.ts';
+import { redisScript } from './redis-script.ts';
 
 /** A counter that cannot answer this fast is skipped (fail open) rather than delaying the API. */
 export const COMMAND_TIMEOUT_MS = 150;
@@ -19,6 +20,7 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return { count, ttl }`;
+const hitScript = redisScript(HIT_SCRIPT);
 
 /**
  * Fixed-window counters in Redis, shared by every instance, on a client from `openRedisClient`
@@ -30,7 +32,7 @@ export function openRedisRateLimitStore(client: RedisClient): RateLimitStore {
     name: 'redis',
     async hit(key, windowMs): Promise<RateLimitHit> {
       const reply = await withDeadline(
-        client.eval(HIT_SCRIPT, { keys: [KEY_PREFIX + key], arguments: [String(windowMs)] }),
+        hitScript(client, { keys: [KEY_PREFIX + key], arguments: [String(windowMs)] }),
         COMMAND_TIMEOUT_MS,
       );
       if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') {

@@ -1,5 +1,5 @@
 import { actsFor, type Principal } from '../auth/principal.ts';
-import type { ReadCache } from '../cache/read-cache.ts';
+import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
 import { invalidField, notFound } from '../errors.ts';
 import { buildAnalytics } from './analytics.compute.ts';
 import type { AnalyticsQuery } from './analytics.schemas.ts';
@@ -17,14 +17,19 @@ export type AnalyticsService = ReturnType<typeof createAnalyticsService>;
 /** Analytics from the per-day statistics (read-your-writes: see user-days.ts), cached per range. */
 export function createAnalyticsService(deps: AnalyticsServiceDeps) {
   return {
-    /** The analytics JSON text, cached per (user, range) and sent as is. */
-    async analytics(userId: string, query: AnalyticsQuery, principal: Principal): Promise<string> {
+    /** The analytics JSON text and its tag, cached per (user, range) and sent as is. */
+    async analytics(
+      userId: string,
+      query: AnalyticsQuery,
+      principal: Principal,
+      request?: ReadRequest,
+    ): Promise<CachedAnswer> {
       if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
       if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
         throw invalidField('/to', 'must not be before from');
       }
       const key = `analytics:${query.from ?? ''}:${query.to ?? ''}`;
-      return deps.cache.get(userId, key, async () => {
+      const compute = async () => {
         const asOf = deps.clock();
         const days = await deps.userDays(userId);
         return JSON.stringify(
@@ -37,7 +42,8 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
             asOf,
           }),
         );
-      });
+      };
+      return deps.cache.get(userId, key, compute, undefined, request);
     },
   };
 }

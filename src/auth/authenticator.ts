@@ -12,7 +12,13 @@ export interface AuthenticatorOptions {
   readonly clockSkewS: number;
 }
 
-export type Authenticate = (authorization: string | undefined) => Promise<Principal>;
+export interface Authenticate {
+  (authorization: string | undefined): Promise<Principal>;
+  /** The principal of a token verified before and still valid, at once; undefined otherwise. */
+  readonly remembered: (authorization: string | undefined) => Principal | undefined;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i;
 
 /**
  * Verifies Bearer JWTs with jose. The accepted algorithms are pinned to the key material
@@ -24,8 +30,8 @@ export type Authenticate = (authorization: string | undefined) => Promise<Princi
 export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
   const { key, algorithms } = keyMaterial(options);
   const verified = createVerifiedTokens(options.clockSkewS);
-  return async (authorization) => {
-    const token = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization ?? '')?.[1];
+  const authenticate = async (authorization: string | undefined): Promise<Principal> => {
+    const token = BEARER.exec(authorization ?? '')?.[1];
     if (token === undefined)
       throw unauthorized(authorization === undefined ? undefined : 'malformed Authorization header');
     const known = verified.get(token, Date.now());
@@ -49,6 +55,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     verified.remember(token, principal, payload.exp ?? 0, Date.now());
     return principal;
   };
+  const remembered = (authorization: string | undefined): Principal | undefined => {
+    const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    return token === undefined ? undefined : verified.get(token, Date.now());
+  };
+  return Object.assign(authenticate, { remembered });
 }
 
 function keyMaterial(options: AuthenticatorOptions): {

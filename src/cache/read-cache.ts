@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { CacheLookup, CacheStore } from '../ports.ts';
@@ -12,11 +14,33 @@ export interface ReadCacheOptions {
   readonly ttlMs: number;
   /** A hit on an entry older than this refreshes it in the background. */
   readonly refreshAfterMs: number;
+  /** Bytes of decoded answers this process keeps beside the store (see `opened`). */
+  readonly openedMaxBytes?: number;
 }
+
+/** 16 MiB: some 1,300 history pages of 50, or 30,000 analytics answers. */
+const OPENED_MAX_BYTES = 16 * 1024 * 1024;
 
 const RETRY_BUMPS_MS = 250;
 
 export type ReadCache = ReturnType<typeof createReadCache>;
+
+interface Computed {
+  readonly tag: string;
+  readonly value: string;
+}
+
+/**
+ * A decoded answer this process holds, valid while its generation is the user's current one,
+ * kept as UTF-8 bytes: a response socket then takes it as is, where a string is encoded on
+ * every write.
+ */
+interface Opened {
+  readonly tag: string;
+  readonly bytes: Buffer;
+  readonly generation: string;
+  readonly storedAtMs: number;
+}
 
 /**
  * How a value is kept in the cache server (e.g. sealed, for values holding personal data). The
@@ -30,6 +54,55 @@ export interface CacheCodec {
 
 const AS_IS: CacheCodec = { encode: (value) => value, decode: (stored) => stored };
 
+/** What the request brings to a read beyond its key. */
+export interface ReadRequest {
+  /** The caller's If-None-Match: a current tag answers without the body (304). */
+  readonly ifNoneMatch?: string | undefined;
+  /**
+   * The request's admission (its rate-limit count), rejecting when it is refused. Issued in the
+   * same turn of the event loop as the cache lookup, so on Redis both travel in one round trip;
+   * awaited before anything is computed, so a refused request never costs a store read.
+   */
+  readonly admit?: () => Promise<void>;
+}
+
+export interface CachedAnswer {
+  /** A strong entity tag (quoted) of the answer: same tag, same bytes. */
+  readonly tag: string;
+  /**
+   * The answer, as text or as its UTF-8 bytes (an answer held in memory: sent without encoding
+   * it again), or null when the caller's If-None-Match holds the current tag.
+   */
+  readonly body: string | Buffer | null;
+}
+
+const NO_REQUEST: ReadRequest = {};
+const admitted = Promise.resolve();
+
+/**
+ * The strong tag of `body`, computed once with it and kept beside it in the cache. It covers the
+ * user's generation and the key (any write of the user changes it on every instance) and the
+ * body's digest (two computations under one generation may differ, e.g. in `as_of`).
+ */
+export function entityTag(generation: string, key: string, body: string): string {
+  const digest = createHash('sha256').update(`${generation}\0${key}\0`).update(body).digest('base64url');
+  return `"${digest.slice(0, 27)}"`;
+}
+
+/** RFC 9110 §13.1.2: weak comparison, a list of tags or `*`. */
+export function matchesTag(ifNoneMatch: string | undefined, tag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  if (ifNoneMatch === tag) return true;
+  for (const part of ifNoneMatch.split(',')) {
+    const candidate = part.trim();
+    if (candidate === '*' || candidate === tag || candidate === `W/${tag}`) return true;
+  }
+  return false;
+}
+
+/** An entry is `<tag>\n<encoded value>`: the tag is checked (304) without decoding the value. */
+const withTag = (tag: string, encoded: string) => `${tag}\n${encoded}`;
+
 /**
  * Cache-aside for per-user reads, safe under writes and cache failures:
  * - Read-your-writes: every write bumps the user's generation before it is acknowledged, and an
@@ -41,10 +114,25 @@ const AS_IS: CacheCodec = { encode: (value) => value, decode: (stored) => stored
  * - Concurrent misses of one key under one generation share one computation (single-flight).
  * - A hit on an entry older than `refreshAfterMs` is answered at once and recomputed in the
  *   background, so hot keys are refreshed before they expire instead of on the request path.
+ * - Answers this process computed or decoded are kept in its memory (`opened`, bounded, never
+ *   written anywhere), under the generation they belong to. A read still asks the store for the
+ *   user's current generation, every time, and says which generation it holds: when that is
+ *   still current, the store sends no entry back and nothing is decoded (no AES-GCM open of a
+ *   history page, no transfer of it from Redis); after any write, on any instance, it is not.
  */
 export function createReadCache(options: ReadCacheOptions) {
   const { store, metrics, logger } = options;
-  const flights = createSingleFlight<string>();
+  const flights = createSingleFlight<Computed>();
+  const opened = new LRUCache<string, Opened>({
+    maxSize: options.openedMaxBytes ?? OPENED_MAX_BYTES,
+    sizeCalculation: (o) => o.bytes.length + o.tag.length + 64,
+  });
+  const hold = (userId: string, key: string, generation: string, answered: Computed, storedAtMs: number) => {
+    const ttl = options.ttlMs - (Date.now() - storedAtMs);
+    if (ttl <= 0) return;
+    const bytes = Buffer.from(answered.value, 'utf8');
+    opened.set(`${userId}\0${key}`, { tag: answered.tag, bytes, generation, storedAtMs }, { ttl });
+  };
   const unbumped = new Set<string>();
   const breaker = createCircuitBreaker({
     failureThreshold: 3,
@@ -77,10 +165,10 @@ export function createReadCache(options: ReadCacheOptions) {
   const retryTimer = setInterval(() => void retryBumps(), RETRY_BUMPS_MS);
   retryTimer.unref();
 
-  async function lookup(userId: string, key: string): Promise<CacheLookup | null> {
+  async function lookup(userId: string, key: string, held: string | undefined): Promise<CacheLookup | null> {
     if (options.ttlMs === 0 || unbumped.has(userId) || !breaker.allow()) return null;
     try {
-      const found = await store.read(userId, key);
+      const found = await store.read(userId, key, held);
       breaker.succeeded();
       return found;
     } catch (error) {
@@ -96,9 +184,11 @@ export function createReadCache(options: ReadCacheOptions) {
     compute: () => Promise<string>,
     codec: CacheCodec,
   ) {
-    return async () => {
+    return async (): Promise<Computed> => {
       const value = await compute();
-      store.write(userId, key, generation, codec.encode(value), options.ttlMs).then(
+      const tag = entityTag(generation, key, value);
+      hold(userId, key, generation, { tag, value }, Date.now());
+      store.write(userId, key, generation, withTag(tag, codec.encode(value)), options.ttlMs).then(
         () => {
           breaker.succeeded();
         },
@@ -106,7 +196,7 @@ export function createReadCache(options: ReadCacheOptions) {
           failed(error, 'write');
         },
       );
-      return value;
+      return { tag, value };
     };
   }
 
@@ -128,43 +218,75 @@ export function createReadCache(options: ReadCacheOptions) {
   }
 
   /** An entry that cannot be read back (e.g. sealed under a retired key) is recomputed. */
-  function decoded(stored: string, codec: CacheCodec): string | undefined {
+  function decoded(encoded: string, codec: CacheCodec): string | undefined {
     try {
-      return codec.decode(stored);
+      return codec.decode(encoded);
     } catch {
       return undefined;
     }
   }
 
+  const answer = (computed: Computed, request: ReadRequest): CachedAnswer =>
+    matchesTag(request.ifNoneMatch, computed.tag)
+      ? { tag: computed.tag, body: null }
+      : { tag: computed.tag, body: computed.value };
+
   return {
-    /** The cached value of `key` for `userId`, or `compute()`'s (stored for the next reader). */
+    /**
+     * The answer for `key` of `userId`: the cached one, or `compute()`'s (stored for the next
+     * reader); its body left out when `request.ifNoneMatch` holds its current tag.
+     */
     async get(
       userId: string,
       key: string,
       compute: () => Promise<string>,
       codec: CacheCodec = AS_IS,
-    ): Promise<string> {
-      const found = await lookup(userId, key);
+      request: ReadRequest = NO_REQUEST,
+    ): Promise<CachedAnswer> {
+      const held = options.ttlMs === 0 ? undefined : opened.get(`${userId}\0${key}`);
+      // both issued before either is awaited: one write to the cache server carries both
+      const lookingUp = lookup(userId, key, held?.generation);
+      const admitting = request.admit?.() ?? admitted;
+      const [found] = await Promise.all([lookingUp, admitting]);
       if (found === null) {
         // no generation to coalesce under: a shared flight could predate a write (stale)
         metrics.inc('cache_bypasses_total');
-        return compute();
+        const value = await compute();
+        return answer({ tag: entityTag('', key, value), value }, request);
       }
       const { generation, entry } = found;
-      const value = entry === null ? undefined : decoded(entry.value, codec);
-      if (entry !== null && value !== undefined) {
+      if (found.held === true && held?.generation === generation) {
         metrics.inc('cache_hits_total');
-        if (Date.now() - entry.storedAtMs >= options.refreshAfterMs) {
+        if (Date.now() - held.storedAtMs >= options.refreshAfterMs) {
           refreshInBackground(userId, key, generation, compute, codec);
         }
-        return value;
+        return matchesTag(request.ifNoneMatch, held.tag)
+          ? { tag: held.tag, body: null }
+          : { tag: held.tag, body: held.bytes };
+      }
+      const cut = entry === null ? -1 : entry.value.indexOf('\n');
+      if (entry !== null && cut > 0) {
+        const tag = entry.value.slice(0, cut);
+        const fresh = Date.now() - entry.storedAtMs < options.refreshAfterMs;
+        if (matchesTag(request.ifNoneMatch, tag)) {
+          metrics.inc('cache_hits_total');
+          if (!fresh) refreshInBackground(userId, key, generation, compute, codec);
+          return { tag, body: null };
+        }
+        const value = decoded(entry.value.slice(cut + 1), codec);
+        if (value !== undefined) {
+          metrics.inc('cache_hits_total');
+          hold(userId, key, generation, { tag, value }, entry.storedAtMs);
+          if (!fresh) refreshInBackground(userId, key, generation, compute, codec);
+          return { tag, body: value };
+        }
       }
       const flight = flights.run(
         `${userId}\0${key}\0${generation}`,
         computeAndStore(userId, key, generation, compute, codec),
       );
       metrics.inc(flight.joined ? 'cache_coalesced_total' : 'cache_misses_total');
-      return flight.result;
+      return answer(await flight.result, request);
     },
 
     /**
@@ -195,6 +317,7 @@ export function createReadCache(options: ReadCacheOptions) {
 
     close(): Promise<void> {
       clearInterval(retryTimer);
+      opened.clear();
       return store.close();
     },
   };

@@ -4,6 +4,21 @@ import { createCircuitBreaker } from '../cache/circuit-breaker.ts';
 import { AppError } from '../errors.ts';
 import type { RateLimitStore } from '../ports.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The handler counts the request itself, through `request.admit`, issued together with its
+     * cache read (one round trip to Redis for both). Anything the handler leaves uncounted is
+     * counted before the answer leaves (error handler, onSend).
+     */
+    countsWithRead?: boolean;
+  }
+  interface FastifyRequest {
+    /** Counts this request against its client's budget once; rejects with the 429. */
+    admit: (() => Promise<void>) | undefined;
+  }
+}
+
 export interface RateLimit {
   readonly store: RateLimitStore;
   /** Requests one client may make per window. */
@@ -63,19 +78,42 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
     }
   }
 
-  api.addHook('onRequest', async (request, reply) => {
+  const keyOf = (request: FastifyRequest): string => {
     const principal = request.principal as Principal | null;
-    const key =
-      principal === null || principal === ANONYMOUS_SERVICE
-        ? `ip:${request.ip}`
-        : `client:${principal.clientId}`;
-    await count(request, reply, key);
+    return principal === null || principal === ANONYMOUS_SERVICE
+      ? `ip:${request.ip}`
+      : `client:${principal.clientId}`;
+  };
+
+  api.decorateRequest('admit', undefined);
+  api.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.countsWithRead === true) {
+      request.admit = () =>
+        counted.has(request) ? Promise.resolve() : count(request, reply, keyOf(request));
+      done();
+      return;
+    }
+    count(request, reply, keyOf(request)).then(() => {
+      done();
+    }, done);
   });
 
-  // Errors before the hook above (authentication) pass here first; rethrown, the app's
-  // problem handler answers them, or the 429 instead when this IP is over its limit.
+  // a counted-with-read request the handler answered without counting it
+  api.addHook('onSend', (request, reply, payload, done) => {
+    if (counted.has(request)) {
+      done(null, payload);
+      return;
+    }
+    count(request, reply, keyOf(request)).then(() => {
+      done(null, payload);
+    }, done);
+  });
+
+  // Errors before the hook above (authentication, or a handler's before its read) pass here
+  // first; rethrown, the app's problem handler answers them, or the 429 instead when this
+  // client (an unauthenticated request: this IP) is over its limit.
   api.setErrorHandler(async (error, request, reply) => {
-    if (!counted.has(request)) await count(request, reply, `ip:${request.ip}`);
+    if (!counted.has(request)) await count(request, reply, keyOf(request));
     throw error;
   });
 }

@@ -1,7 +1,7 @@
 import { actsFor, type Principal } from '../auth/principal.ts';
 import type { DayTotals } from '../analytics/day-totals.ts';
 import type { UserDays } from '../analytics/user-days.ts';
-import type { ReadCache } from '../cache/read-cache.ts';
+import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
 import { notFound } from '../errors.ts';
 import type { AlertStore } from '../ports.ts';
 import { computeFactors } from './credit-score.factors.ts';
@@ -50,12 +50,13 @@ export function createCreditScoreService(deps: {
   clock: () => Date;
 }) {
   return {
-    async creditScore(userId: string, principal: Principal): Promise<string> {
+    async creditScore(userId: string, principal: Principal, request?: ReadRequest): Promise<CachedAnswer> {
       if (!actsFor(principal, userId)) throw notFound(`no user ${userId}`);
-      return deps.cache.get(userId, 'credit-score', async () => {
+      const compute = async () => {
         const now = deps.clock();
         return JSON.stringify(await creditScoreOf(userId, await deps.userDays(userId), deps.alerts, now));
-      });
+      };
+      return deps.cache.get(userId, 'credit-score', compute, undefined, request);
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { sendJsonText } from '../http/json-text.ts';
+import { readRequestOf, sendAnswer } from '../http/json-text.ts';
+import { matchesTag } from '../cache/read-cache.ts';
 import { SchemaValidationError } from '../http/validation.ts';
 import type { BodyInput } from './transaction-input.ts';
 import type { HistoryService } from './history.service.ts';
@@ -11,6 +12,7 @@ import {
   HistoryQuery,
   HistoryResponse,
   IdParams,
+  notModified,
   PatchBody,
   problemResponses,
   ReplaceBody,
@@ -87,11 +89,16 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{
         tags: ['transactions'],
         summary: 'Read a transaction',
         params: IdParams,
-        response: { 200: TransactionResponse, ...problemResponses(404, 422) },
+        response: { 200: TransactionResponse, ...notModified, ...problemResponses(404, 422) },
       },
     },
-    async (request, reply) =>
-      sendTransaction(reply, 200, await service.get(request.params.id, request.principal)),
+    async (request, reply) => {
+      const found = await service.get(request.params.id, request.principal);
+      if (!matchesTag(request.headers['if-none-match'], `"${found.version}"`)) {
+        return sendTransaction(reply, 200, found);
+      }
+      return reply.code(304).header('etag', `"${found.version}"`).send(null);
+    },
   );
 
   app.put(
@@ -180,17 +187,25 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/users/:user_id/transactions',
     {
-      config: { scope: 'transactions:read' },
+      config: { scope: 'transactions:read', countsWithRead: true },
       schema: {
         tags: ['users'],
         summary: "A user's transactions, newest first",
         params: UserParams,
         querystring: HistoryQuery,
-        response: { 200: HistoryResponse, ...problemResponses(400, 404, 422) },
+        response: { 200: HistoryResponse, ...notModified, ...problemResponses(400, 404, 422) },
       },
     },
     async (request, reply) =>
-      sendJsonText(reply, await history.history(request.params.user_id, request.query, request.principal)),
+      sendAnswer(
+        reply,
+        await history.history(
+          request.params.user_id,
+          request.query,
+          request.principal,
+          readRequestOf(request),
+        ),
+      ),
   );
   return Promise.resolve();
 };

@@ -159,6 +159,14 @@ export const ProblemResponse = Type.Object(
  * 401/403 (auth), 414 (URL too long), 429 (rate limit) and 503 (a dependency down), so those are
  * always declared.
  */
+/** Conditional reads: If-None-Match holding the current ETag answers 304 with no body. */
+export const notModified = {
+  304: Type.Null({
+    description:
+      'Not Modified: the If-None-Match request header holds the current ETag (strong; any write of the user changes it); no body',
+  }),
+};
+
 export const problemResponses = (...codes: number[]) =>
   Object.fromEntries(
     [...new Set([...codes, 401, 403, 414, 429, 503])].map((c) => [

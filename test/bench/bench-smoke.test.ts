@@ -55,8 +55,10 @@ describe('npm run bench (BENCH_QUICK=1, embedded)', () => {
         'bare-history',
         'create',
         'credit-score-cached',
+        'credit-score-cached-304',
         'credit-score-uncached',
         'history-cached',
+        'history-cached-304',
         'history-uncached',
         'raw-find',
         'raw-insert',
@@ -82,6 +84,10 @@ describe('npm run bench (BENCH_QUICK=1, embedded)', () => {
       const markdown = readFileSync(join(outDir, 'BENCHMARKS.md'), 'utf8');
       assert.match(markdown, /Smoke run \(BENCH_QUICK=1\)/);
       assert.match(markdown, /\| GET history page \(50\), cached +\|/);
+      // a polling client's conditional read: every answer a 304, counted as no error
+      const polled = target.http.find((o) => o.scenario.id === 'history-cached-304');
+      const codes = (polled?.median.statusCodes ?? {}) as Record<string, number>;
+      assert.ok((codes['304'] ?? 0) > 0, 'the conditional reads were answered 304');
       assert.match(markdown, /### Targets/);
     } finally {
       rmSync(outDir, { recursive: true, force: true });

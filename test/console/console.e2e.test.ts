@@ -204,8 +204,19 @@ describe('the staff console in headless Chromium', { timeout: 240_000 }, () => {
     await expectText(bodyRows.last(), new RegExp(`^${daysAgo(21)} 10:00 UTC credit 100\\.00 GHS`));
     assert.equal(await history.getByRole('button', { name: 'Older' }).isDisabled(), true);
     await shot('history-page-2');
+    // page 1 again: the console asks with the ETag it kept and shows its copy on a 304
+    const revalidated = page.waitForResponse(
+      (r) => r.url().includes(`/users/${userId}/transactions`) && r.status() === 304,
+    );
     await history.getByRole('button', { name: 'Newer' }).click();
+    const notModified = await revalidated;
+    assert.match(String(await notModified.request().headerValue('if-none-match')), /^"[^"]+"$/);
     await expectText(table.locator('caption'), /^Page 1/);
+    assert.equal(await bodyRows.count(), 20);
+    await expectText(
+      bodyRows.first(),
+      new RegExp(`^${daysAgo(1)} 10:00 UTC credit 100\\.00 GHS Abena Owusu`),
+    );
 
     await history.getByLabel('Type').selectOption('debit');
     await eventually(async () => ((await bodyRows.count()) === 11 ? true : undefined));

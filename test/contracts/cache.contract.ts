@@ -126,6 +126,24 @@ export function cacheStoreContract(name: string, open: () => Promise<CacheStore>
       for (const key of keys) assert.equal((await c.read(user, key)).entry, null, key);
     });
 
+    it('sends no entry back to a caller holding the current generation, and the entry to one holding an older one', async () => {
+      const c = await cache();
+      const user = aUser();
+      const generation = await fill(c, user, 'summary', 'held');
+      const current = await c.read(user, 'summary', generation);
+      assert.equal(current.generation, generation);
+      assert.equal(current.held, true);
+      assert.equal(current.entry, null, 'nothing to transfer');
+      await c.bump([user]);
+      const after = await c.read(user, 'summary', generation);
+      assert.notEqual(after.generation, generation);
+      assert.notEqual(after.held, true, 'a bump ends what the caller holds');
+      await c.write(user, 'summary', after.generation, 'new', TTL_MS);
+      const stale = await c.read(user, 'summary', generation);
+      assert.equal(stale.entry?.value, 'new', 'a caller holding an older generation gets the entry');
+      assert.equal((await c.read(user, 'summary', 'never-issued')).entry?.value, 'new');
+    });
+
     it('answers ping', async () => {
       await (await cache()).ping();
     });

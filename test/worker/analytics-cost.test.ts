@@ -115,7 +115,7 @@ describe('the cost of a steady-state analytics read (MongoDB command monitoring)
       client.on('commandStarted', onStart);
       client.on('commandSucceeded', onSuccess);
       try {
-        const body = JSON.parse(await service.analytics(user, {}, ANONYMOUS_SERVICE)) as {
+        const body = JSON.parse(String((await service.analytics(user, {}, ANONYMOUS_SERVICE)).body)) as {
           transaction_count: number;
         };
         return { commands, documents, count: body.transaction_count };

@@ -44,6 +44,22 @@ export function whenUnauthorized(handler) {
 }
 
 /**
+ * The last answer of each GET, by token and URL, with its ETag: a refresh sends If-None-Match and
+ * a 304 (nothing changed since) reuses the body kept here instead of downloading it again. Held
+ * in this page's memory only (responses stay `no-store`); the oldest go past MAX_KEPT.
+ * @type {Map<string, { etag: string, body: unknown }>}
+ */
+const kept = new Map();
+const MAX_KEPT = 50;
+
+/** @param {string} key @param {string} etag @param {unknown} body */
+function keep(key, etag, body) {
+  kept.delete(key);
+  kept.set(key, { etag, body });
+  if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value ?? '');
+}
+
+/**
  * @typedef {object} RequestOptions
  * @property {Record<string, string | number | undefined>} [query] empty values are left out
  * @property {unknown} [body] sent as JSON
@@ -66,6 +82,9 @@ export async function api(method, path, options = {}) {
   const token = readToken();
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const keptKey = method === 'GET' ? `${token ?? ''} ${url.href}` : null;
+  const previous = keptKey === null ? undefined : kept.get(keptKey);
+  if (previous !== undefined) headers['if-none-match'] = previous.etag;
   /** @type {Response} */
   let response;
   try {
@@ -80,8 +99,11 @@ export async function api(method, path, options = {}) {
     throw new ApiError(0, { title: 'The service did not answer', detail: 'Check the connection and retry.' });
   }
   if (response.status === 204) return null;
+  if (response.status === 304 && previous !== undefined) return previous.body;
   /** @type {unknown} */
   const body = await response.json().catch(() => null);
+  const etag = response.headers.get('etag');
+  if (response.ok && keptKey !== null && etag !== null) keep(keptKey, etag, body);
   if (response.ok) return body;
   const problem = typeof body === 'object' && body !== null ? /** @type {Problem} */ (body) : {};
   const error = new ApiError(response.status, problem);
