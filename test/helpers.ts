@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
+import { after, before } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { buildDeps, type Deps } from '../src/deps.ts';
@@ -119,6 +120,35 @@ export async function startApp(
       await worker?.stop();
       await deps.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Two API instances on one MongoDB database sharing one Redis (no analytics wait), started before
+ * the enclosing suite's tests and closed after them: what two instances behind a load balancer see.
+ */
+export function twoInstancesSharingRedis(): { readonly a: TestApp; readonly b: TestApp } {
+  const started: TestApp[] = [];
+  before(async () => {
+    const redis = { REDIS_URL: requireEnv('REDIS_URL'), ANALYTICS_WAIT_MS: '0' };
+    const a = await startApp('mongodb', redis);
+    started.push(a, await startApp('mongodb', { ...redis, MONGODB_DATABASE: a.database ?? '' }));
+  });
+  after(async () => {
+    for (const app of started) await app.close();
+  });
+  const get = (i: number): TestApp => {
+    const app = started[i];
+    if (app === undefined) throw new Error('the two instances start before the suite');
+    return app;
+  };
+  return {
+    get a() {
+      return get(0);
+    },
+    get b() {
+      return get(1);
     },
   };
 }

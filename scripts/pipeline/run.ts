@@ -1,10 +1,9 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
-import { formatAmount } from '../../src/money/amount.ts';
 import { consumption, distinctEvents, reached } from '../faults/kafka-offsets.ts';
 import { createClient } from '../stack/client.ts';
 import type { Servers } from '../stack/launch.ts';
-import type { Known } from '../stack/load.ts';
+import { sendCreate, type Known } from '../stack/load.ts';
 import { analyticsMismatches, statsDifferences } from '../stack/reconcile.ts';
 import { poll } from '../stack/wait.ts';
 import { observeLag, percentile } from './lag.ts';
@@ -64,23 +63,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       while (sent < options.creates && Date.now() < deadline) {
         sent++;
         const userId = lanes[randomInt(lanes.length)] ?? '';
-        const amountMinor = BigInt(randomInt(100, 1_000_000));
-        const type = randomInt(3) === 0 ? 'debit' : 'credit';
-        const answer = await client.send('POST', '/api/v1/transactions', {
-          body: {
-            user_id: userId,
-            full_name: 'Ama Mensah',
-            transaction_date: `2024-10-${String(randomInt(1, 29)).padStart(2, '0')}T10:00:00Z`,
-            transaction_amount: formatAmount(amountMinor, 'GHS'),
-            transaction_type: type,
-          },
-          idempotencyKey: randomBytes(12).toString('base64url'),
-          ok: [201],
-        });
+        const { known, answer } = await sendCreate(client, userId);
         const id = (answer?.body as { id?: string } | undefined)?.id;
         if (id === undefined) continue;
         lag.acknowledged(id);
-        model.set(id, { userId, amountMinor, type, deleted: false });
+        model.set(id, known);
         const victim = topology.workers[0];
         if (options.kill && victim !== undefined && model.size === Math.floor(options.creates / 2)) {
           relayOpsOfKilled.value = await relayOperations(victim.metricsUrl);

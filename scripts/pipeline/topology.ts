@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SignJWT } from 'jose';
-import { MongoClient } from 'mongodb';
+import { rmSync } from 'node:fs';
 import { topicsFor, type Topics } from '../../src/events/transaction-events.ts';
 import type { Servers } from '../stack/launch.ts';
 import { startService, type ServiceProcess } from '../stack/processes.ts';
+import { dropDatabase, loadToken, runSetup } from '../stack/run-setup.ts';
 import { assigned, poll } from '../stack/wait.ts';
 
 /**
@@ -37,29 +33,12 @@ export async function startTopology(options: {
   readonly say: (line: string) => void;
 }): Promise<Topology> {
   const { servers, say } = options;
-  const run = randomBytes(5).toString('hex');
-  const jwtSecret = randomBytes(32).toString('hex');
-  const dataDir = mkdtempSync(join(tmpdir(), 'fido-pipeline-'));
-  const database = `fido_pipeline_${run}`;
-  const groupId = `pipeline-${run}-workers`;
-  const topicPrefix = `pipeline-${run}.`;
+  const setup = runSetup(servers, 'pipeline', options.partitions);
+  const { run, dataDir, database, groupId, topicPrefix } = setup;
   const env: Record<string, string> = {
-    MONGODB_URL: servers.mongodbUrl,
-    MONGODB_DATABASE: database,
-    REDIS_URL: servers.redisUrl,
-    KAFKA_BROKERS: servers.kafkaBrokers,
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    KAFKA_PARTITIONS: String(options.partitions),
-    WORKER_GROUP_ID: groupId,
-    ENCRYPTION_KEYS: `pipeline:${randomBytes(32).toString('base64')}`,
-    JWT_SECRET: jwtSecret,
-    // one client sends the whole load: its budget must not be what the run measures
-    RATE_LIMIT_MAX: '1000000',
+    ...setup.env,
     // reconciliation repairs what the run checks; a day means it never runs during a run
     RECONCILE_INTERVAL_MS: '86400000',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-    PORT: '0',
     ...options.env,
   };
   const services: ServiceProcess[] = [];
@@ -95,12 +74,7 @@ export async function startTopology(options: {
       START_TIMEOUT_MS,
       'every worker owns partitions',
     );
-    const token = await new SignJWT({ scope: 'service' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(`pipeline-load-${run}`)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(jwtSecret));
+    const token = await loadToken(setup, 'pipeline');
     return {
       run,
       database,
@@ -115,14 +89,5 @@ export async function startTopology(options: {
   } catch (error) {
     await close(true);
     throw error;
-  }
-}
-
-async function dropDatabase(url: string, database: string): Promise<void> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
-  try {
-    await client.db(database).dropDatabase();
-  } finally {
-    await client.close();
   }
 }

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SignJWT } from 'jose';
-import { MongoClient } from 'mongodb';
+import { rmSync } from 'node:fs';
 import { topicsFor, type Topics } from '../../src/events/transaction-events.ts';
 import { startLoadBalancer, type LoadBalancer } from './haproxy.ts';
 import { partitionList } from './report.ts';
+import { dropDatabase, loadToken, runSetup } from './run-setup.ts';
 import { startService, type ServiceProcess } from './processes.ts';
 import { assigned, poll } from './wait.ts';
 
@@ -66,28 +62,8 @@ export async function launchStack(options: {
   readonly say: (line: string) => void;
 }): Promise<Stack> {
   const { servers, label, say } = options;
-  const run = randomBytes(5).toString('hex');
-  const jwtSecret = randomBytes(32).toString('hex');
-  const dataDir = mkdtempSync(join(tmpdir(), `fido-${label}-`));
-  const database = `fido_${label}_${run}`;
-  const groupId = `${label}-${run}-workers`;
-  const topicPrefix = `${label}-${run}.`;
-  const env: Record<string, string> = {
-    MONGODB_URL: servers.mongodbUrl,
-    MONGODB_DATABASE: database,
-    REDIS_URL: servers.redisUrl,
-    KAFKA_BROKERS: servers.kafkaBrokers,
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    KAFKA_PARTITIONS: String(options.partitions),
-    WORKER_GROUP_ID: groupId,
-    ENCRYPTION_KEYS: `${label}:${randomBytes(32).toString('base64')}`,
-    JWT_SECRET: jwtSecret,
-    // the whole load comes from one client: its budget must not be what the run measures
-    RATE_LIMIT_MAX: '1000000',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-    PORT: '0',
-  };
+  const setup = runSetup(servers, label, options.partitions);
+  const { run, dataDir, database, groupId, topicPrefix, env } = setup;
   const services: ServiceProcess[] = [];
   let lb: LoadBalancer | undefined;
   const start = async (name: string, extra: Readonly<Record<string, string>> = {}): Promise<Started> => {
@@ -134,12 +110,7 @@ export async function launchStack(options: {
     say(
       `HAProxy ${balancer.url} -> ${backends.join(', ')}; partitions: worker-1 ${partitionList(assigned(worker1.service))}, worker-2 ${partitionList(assigned(worker2.service))}`,
     );
-    const token = await new SignJWT({ scope: 'service' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(`${label}-load-${run}`)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(jwtSecret));
+    const token = await loadToken(setup, label);
     return {
       run,
       database,
@@ -157,15 +128,5 @@ export async function launchStack(options: {
   } catch (error) {
     await close(true);
     throw error;
-  }
-}
-
-/** Drops a run's own database on the test bed's server (the stack's and the deploy tests' cleanup). */
-export async function dropDatabase(url: string, database: string): Promise<void> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
-  try {
-    await client.db(database).dropDatabase();
-  } finally {
-    await client.close();
   }
 }

@@ -51,22 +51,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     [...model].filter(([, t]) => t.userId === userId && !t.deleted).map(([id]) => id);
 
   async function create(userId: string): Promise<void> {
-    const amountMinor = BigInt(randomInt(100, 1_000_000));
-    const type = randomInt(3) === 0 ? 'debit' : 'credit';
-    const answer = await client.send('POST', '/api/v1/transactions', {
-      body: {
-        user_id: userId,
-        full_name: 'Ama Mensah',
-        transaction_date: randomDate(),
-        transaction_amount: formatAmount(amountMinor, CURRENCY),
-        transaction_type: type,
-      },
-      idempotencyKey: randomBytes(12).toString('base64url'),
-      ok: [201],
-    });
+    const { known, answer } = await sendCreate(client, userId);
     const id = (answer?.body as { id?: string } | undefined)?.id;
     if (id === undefined) return;
-    model.set(id, { userId, amountMinor, type, deleted: false });
+    model.set(id, known);
     acknowledged.creates++;
   }
 
@@ -141,6 +129,28 @@ export function expectedStats(model: ReadonlyMap<string, Known>, userId: string)
 }
 
 /** A date in October 2024, so the load spreads over many statistics days. */
+/**
+ * One create of a random amount and type for `userId`, with a fresh Idempotency-Key (a retry of it
+ * is safe); what the client's model records of it, and the answer (null when never acknowledged).
+ */
+export async function sendCreate(client: Client, userId: string) {
+  const amountMinor = BigInt(randomInt(100, 1_000_000));
+  const type = randomInt(3) === 0 ? 'debit' : 'credit';
+  const answer = await client.send('POST', '/api/v1/transactions', {
+    body: {
+      user_id: userId,
+      full_name: 'Ama Mensah',
+      transaction_date: randomDate(),
+      transaction_amount: formatAmount(amountMinor, CURRENCY),
+      transaction_type: type,
+    },
+    idempotencyKey: randomBytes(12).toString('base64url'),
+    ok: [201],
+  });
+  const known: Known = { userId, amountMinor, type, deleted: false };
+  return { known, answer };
+}
+
 function randomDate(): string {
   const day = String(randomInt(1, 29)).padStart(2, '0');
   const hour = String(randomInt(24)).padStart(2, '0');

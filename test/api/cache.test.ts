@@ -6,6 +6,7 @@ import {
   newTransaction,
   requireEnv,
   startApp,
+  twoInstancesSharingRedis,
   uniqueId,
   type StoreKind,
   type TestApp,
@@ -172,19 +173,10 @@ for (const [label, store, env] of [
 }
 
 describe('two API instances sharing one Redis', () => {
-  let a: TestApp;
-  let b: TestApp;
-  before(async () => {
-    const redis = { REDIS_URL: requireEnv('REDIS_URL'), ANALYTICS_WAIT_MS: '0' };
-    a = await startApp('mongodb', redis);
-    b = await startApp('mongodb', { ...redis, MONGODB_DATABASE: a.database ?? '' });
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-  });
+  const pair = twoInstancesSharingRedis();
 
   it("see each other's writes at once", async () => {
+    const { a, b } = pair;
     const user = uniqueId('shared');
     await create(a, user, '1.00');
     assert.deepEqual(await readBoth(b, user), { history: ['1.00'], count: 1 });
@@ -198,6 +190,7 @@ describe('two API instances sharing one Redis', () => {
   });
 
   it('recomputes a cached page that cannot be opened (tampered, or sealed under a retired key)', async () => {
+    const { a, b } = pair;
     const user = uniqueId('unreadable');
     await create(a, user, '4.00');
     const first = await readBoth(a, user);
@@ -225,6 +218,7 @@ describe('two API instances sharing one Redis', () => {
   });
 
   it('keeps no customer name in clear in Redis', async () => {
+    const { a, b } = pair;
     const user = uniqueId('private');
     await create(a, user, '3.00');
     await readBoth(a, user);

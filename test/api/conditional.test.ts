@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newTransaction, requireEnv, startApp, uniqueId, type StoreKind, type TestApp } from '../helpers.ts';
+import {
+  newTransaction,
+  requireEnv,
+  startApp,
+  twoInstancesSharingRedis,
+  uniqueId,
+  type StoreKind,
+  type TestApp,
+} from '../helpers.ts';
 
 /** Every read that returns a representation, for one user (a record id for the single read). */
 const reads = (userId: string, id: string) => ({
@@ -109,19 +117,10 @@ for (const [label, store, env] of [
 }
 
 describe('conditional reads across two API instances sharing one Redis', () => {
-  let a: TestApp;
-  let b: TestApp;
-  before(async () => {
-    const redis = { REDIS_URL: requireEnv('REDIS_URL'), ANALYTICS_WAIT_MS: '0' };
-    a = await startApp('mongodb', redis);
-    b = await startApp('mongodb', { ...redis, MONGODB_DATABASE: a.database ?? '' });
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-  });
+  const pair = twoInstancesSharingRedis();
 
   it("a write through one instance changes the other's tags, and its next read shows the write", async () => {
+    const { a, b } = pair;
     const user = uniqueId('etag-shared');
     const { id } = await create(a, user, '1.00');
     const urls = reads(user, id);

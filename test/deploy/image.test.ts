@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dropDatabase } from '../../scripts/stack/launch.ts';
+import { dropDatabase } from '../../scripts/stack/run-setup.ts';
 import { loadCompose, readRepoFile, type ComposeService } from './compose-project.ts';
 import {
   durationMs,
