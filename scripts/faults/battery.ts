@@ -1,6 +1,7 @@
 import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
 import { createClient } from '../stack/client.ts';
-import { launchStack, type Servers } from '../stack/launch.ts';
+import { launchStack } from '../stack/launch.ts';
+import type { Servers } from '../stack/servers.ts';
 import { runLoad, type LoadResult } from '../stack/load.ts';
 import type { Check } from '../stack/verify.ts';
 import { poll } from '../stack/wait.ts';

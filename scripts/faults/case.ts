@@ -1,5 +1,6 @@
 import type { Storage } from '../../src/ports.ts';
-import type { Servers, Stack } from '../stack/launch.ts';
+import type { Stack } from '../stack/launch.ts';
+import type { Servers } from '../stack/servers.ts';
 import type { LoadResult } from '../stack/load.ts';
 
 /** One fault of the battery: what it does to the running stack while the steady load goes on. */

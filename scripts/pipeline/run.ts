@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
 import { consumption, distinctEvents, reached } from '../faults/kafka-offsets.ts';
 import { createClient } from '../stack/client.ts';
-import type { Servers } from '../stack/launch.ts';
+import type { Servers } from '../stack/servers.ts';
 import { sendCreate, type Known } from '../stack/load.ts';
 import { analyticsMismatches, statsDifferences } from '../stack/reconcile.ts';
 import { poll } from '../stack/wait.ts';

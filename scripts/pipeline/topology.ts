@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { topicsFor, type Topics } from '../../src/events/transaction-events.ts';
-import type { Servers } from '../stack/launch.ts';
+import type { Servers } from '../stack/servers.ts';
 import { startService, type ServiceProcess } from '../stack/processes.ts';
 import { dropDatabase, loadToken, runSetup } from '../stack/run-setup.ts';
 import { assigned, poll } from '../stack/wait.ts';

@@ -3,6 +3,7 @@ import { topicsFor, type Topics } from '../../src/events/transaction-events.ts';
 import { startLoadBalancer, type LoadBalancer } from './haproxy.ts';
 import { partitionList } from './report.ts';
 import { dropDatabase, loadToken, runSetup } from './run-setup.ts';
+import type { Servers } from './servers.ts';
 import { startService, type ServiceProcess } from './processes.ts';
 import { assigned, poll } from './wait.ts';
 
@@ -12,12 +13,6 @@ import { assigned, poll } from './wait.ts';
  * named uniquely for the run (database, topics, consumer group, token subject), so runs never
  * see each other's data.
  */
-export interface Servers {
-  readonly mongodbUrl: string;
-  readonly redisUrl: string;
-  readonly kafkaBrokers: string;
-}
-
 export interface Started {
   readonly service: ServiceProcess;
   /** The API's listen address, or the worker's health and metrics address. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { MongoClient } from 'mongodb';
-import type { Servers } from './launch.ts';
+import type { Servers } from './servers.ts';
 
 /**
  * What a multi-process run (`npm run stack:local`, `npm run faults`, `npm run pipeline`) names for

@@ -1,6 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Servers } from './launch.ts';
+
+/** Where the test bed's (or any) servers answer. */
+export interface Servers {
+  readonly mongodbUrl: string;
+  readonly redisUrl: string;
+  readonly kafkaBrokers: string;
+}
 
 /** The servers from the environment, else from the test bed's up.sh (which prints them). */
 export function serverUrls(): Servers {

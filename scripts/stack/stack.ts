@@ -1,5 +1,6 @@
 import { createClient } from './client.ts';
-import { launchStack, type Servers } from './launch.ts';
+import { launchStack } from './launch.ts';
+import type { Servers } from './servers.ts';
 import { runLoad } from './load.ts';
 import { verify, withdrawnByReadiness, type StackReport } from './verify.ts';
 
