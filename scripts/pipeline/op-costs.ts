@@ -94,6 +94,13 @@ export async function measureOperationCosts(options: {
   const receiver = createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
   try {
     await app.ready();
+    // as a deployed API meets it: the topic exists (workers create it) and its partition count is
+    // read, so every marker records its partition; else the relay's count would include assigning
+    // partitions to markers written before the count was known, a start-up cost that varies
+    await deps.bus.ensureTopics([{ name: topicsFor(topicPrefix).transactions, partitions }]);
+    await deps.partitionCount.refresh();
+    if (deps.partitionCount.get() !== partitions)
+      throw new Error("the run topic's partition count was not read");
     const token = await new SignJWT({ scope: 'service' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('costs')
