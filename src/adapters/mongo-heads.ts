@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { TransactionRecord } from '../transactions/transaction.ts';
 import { isDuplicateKey, toHeadDoc, type HeadDoc } from './mongo-schema.ts';
-import type { Guard } from './mongo-storage.ts';
+import type { Guard } from './mongo-guard.ts';
 
 /**
  * Moves the `transactions` head of a record forward to `record` (never backward). Used by the

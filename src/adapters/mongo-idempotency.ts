@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from '../ports.ts';
 import { isDuplicateKey } from './mongo-schema.ts';
-import type { Guard } from './mongo-storage.ts';
+import type { Guard } from './mongo-guard.ts';
 
 /** One document per (scope, key); expiry is swept explicitly because TTL indexes are not everywhere. */
 export interface IdempotencyDoc {

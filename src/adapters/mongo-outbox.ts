@@ -7,7 +7,7 @@ import type { TransactionWrite } from '../transactions/transaction.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { toEvent, toEventDoc, toRecord, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
 import type { PendingDoc } from './mongo-stats.ts';
-import type { Guard } from './mongo-storage.ts';
+import type { Guard } from './mongo-guard.ts';
 
 /** A marker whose version never committed after this long is a write that died before its commit. */
 const ORPHAN_AFTER_MS = 60_000;

@@ -2,7 +2,7 @@ import type { Db, Filter } from 'mongodb';
 import type { ReencryptionStore, SealedItem } from '../ports.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { toRecord, versionId, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
-import type { Guard } from './mongo-storage.ts';
+import type { Guard } from './mongo-guard.ts';
 
 interface RawDoc {
   _id: string;

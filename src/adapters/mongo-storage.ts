@@ -1,21 +1,12 @@
-import {
-  MongoClient,
-  MongoClientClosedError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from 'mongodb';
+import { MongoClient } from 'mongodb';
 import type { Collection, Filter } from 'mongodb';
 import type { Logger } from 'pino';
-import { DependencyUnavailableError } from '../errors.ts';
-import { DeadlineExceededError, withDeadline } from './deadline.ts';
 import { DuplicateIdError } from '../ports.ts';
 import type { Storage, TransactionStore } from '../ports.ts';
 import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
 import { createAlertIndexes, createMongoAlertStore, createMongoCreditScoreStore } from './mongo-alerts.ts';
 import { advanceHead } from './mongo-heads.ts';
+import { guardWithin, type Guard } from './mongo-guard.ts';
 import { createMongoOutbox, flagCommitted } from './mongo-outbox.ts';
 import type { OutboxPartitioner } from '../events/partitioning.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
@@ -25,9 +16,6 @@ import { createMongoReencryption } from './mongo-reencrypt.ts';
 import { createMongoWebhookStore } from './mongo-webhooks.ts';
 import { isDuplicateKey, toAuditEntry, toRecord, toVersionDoc, versionId } from './mongo-schema.ts';
 import type { HeadDoc, VersionDoc } from './mongo-schema.ts';
-
-/** Runs one database operation, turning "the server cannot be reached" into a 503-able error. */
-export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /**
  * Storage on MongoDB using only what every MongoDB-protocol server we target does atomically:
@@ -232,60 +220,3 @@ const CONNECT_TIMEOUT_MS = 3_000;
 const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
 /** The driver's default, stated: the stall watchdog's bound for an awaited check depends on it. */
 const HEARTBEAT_FREQUENCY_MS = 10_000;
-
-// Server answers meaning "this node cannot serve now" (stepping down, shutting down, unreachable peer).
-const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
-
-/**
- * FerretDB (the test bed's server) cancels the commands in flight when it shuts down, where MongoDB
- * answers InterruptedAtShutdown. It answers them InternalError (1) with the Go error that stopped
- * them: "context canceled" (SQLite interrupted), Go's database/sql ErrTxDone when the cancellation
- * rolled a write's transaction back just before its commit, or, once its pool is closed, errDBClosed
- * or ErrConnDone. In each case the command was not applied.
- */
-const SHUTDOWN_CANCELLATIONS = [
-  'context canceled',
-  'sql: transaction has already been committed or rolled back',
-  'sql: database is closed',
-  'sql: connection is already closed',
-];
-function canceledByShutdown(error: MongoServerError): boolean {
-  return error.code === 1 && SHUTDOWN_CANCELLATIONS.some((ending) => error.message.endsWith(ending));
-}
-
-/** The driver lets through Node's own error when it writes to a socket the server just closed. */
-function isBrokenSocket(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return error instanceof Error && (code === 'EPIPE' || code === 'ECONNRESET');
-}
-
-/** Whether a driver error means "the store cannot serve now; retry later" (a 503), not a defect. */
-export function meansStoreUnavailable(error: unknown): boolean {
-  return (
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNetworkError || // includes socket timeouts and a cleared connection pool
-    // the client is being reconnected after its monitor stalled (mongo-monitor-watchdog.ts)
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError ||
-    error instanceof MongoClientClosedError ||
-    // the operation's deadline passed: a stalled socket, or a write the driver waits to finish
-    // on a socket destroyed under it (docs/FAULTS.md), which no socket timeout ends
-    error instanceof DeadlineExceededError ||
-    isBrokenSocket(error) ||
-    (error instanceof MongoServerError &&
-      typeof error.code === 'number' &&
-      (UNAVAILABLE_CODES.has(error.code) || canceledByShutdown(error)))
-  );
-}
-
-/**
- * The one wrapper every operation goes through: none outlives `ms` (it answers 503 then; the
- * driver may still finish it later, as after a socket timeout: the caller retries, idempotently).
- */
-function guardWithin(ms: number): Guard {
-  return <T>(operation: () => Promise<T>): Promise<T> =>
-    withDeadline(operation(), ms, 'MongoDB operation').catch((error: unknown) => {
-      if (meansStoreUnavailable(error)) throw new DependencyUnavailableError('database', error);
-      throw error;
-    });
-}

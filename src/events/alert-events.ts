@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox';
-import type { Alert } from '../alerts/alert-evaluation.ts';
 
 export const AlertRuleSchema = Type.Enum(['large_transaction', 'velocity', 'sustained_outflow']);
 const OptionalText = Type.Union([Type.String(), Type.Null()]);
@@ -36,19 +35,3 @@ export const AlertRaisedSchema = Type.Object(
 export type AlertRaised = Static<typeof AlertRaisedSchema>;
 export type AlertRule = Static<typeof AlertRuleSchema>;
 export type AlertDetails = Static<typeof DetailsSchema>;
-
-/** One event per alert, so its event_id is the alert id: a republished alert is a duplicate receivers drop. */
-export function alertToWire(alert: Alert): AlertRaised {
-  return {
-    event_id: alert.id,
-    type: 'alert.raised',
-    occurred_at: alert.raisedAt.toISOString(),
-    user_id: alert.userId,
-    alert_id: alert.id,
-    rule: alert.rule,
-    severity: alert.severity,
-    transaction_id: alert.transactionId,
-    details: alert.details,
-    rules_version: alert.rulesVersion,
-  };
-}

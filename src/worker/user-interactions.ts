@@ -8,7 +8,7 @@ import {
   type RuleState,
 } from '../alerts/alert-evaluation.ts';
 import { outflowDays, velocityWindow, type AlertRules } from '../alerts/alert-rules.ts';
-import { alertToWire } from '../events/alert-events.ts';
+import { alertToWire } from '../alerts/alert-wire.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AmountRow } from '../analytics/day-totals.ts';
 import { evaluatedBefore } from '../alerts/evaluated-through.ts';

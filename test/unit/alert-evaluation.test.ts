@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Value } from 'typebox/value';
 import type { AmountRow } from '../../src/analytics/day-totals.ts';
-import { AlertRaisedSchema, alertToWire } from '../../src/events/alert-events.ts';
+import { alertToWire } from '../../src/alerts/alert-wire.ts';
+import { AlertRaisedSchema } from '../../src/events/alert-events.ts';
 import {
   evaluateAlerts,
   outflowFromDays,
