@@ -15,6 +15,7 @@ import { runPipeline, type RunResult } from './run.ts';
 
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1,2,4' },
     'kill-workers': { type: 'string', default: '2' },
     creates: { type: 'string', default: '300' },
@@ -23,6 +24,15 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '6' },
   },
 });
+if (values.help) {
+  process.stdout.write(
+    'npm run pipeline [-- --workers 1,2,4 --kill-workers 2 --creates 300 --clients 4 --users 40 --partitions 6]\n' +
+      '  the same creates against 1 API and each worker count, then with one worker SIGKILLed\n' +
+      '  (--kill-workers 0 leaves that out); prints messages and relay store operations per event,\n' +
+      '  events/s, lag p50/p99, 503s and whether anything was lost\n',
+  );
+  process.exit(0);
+}
 const count = (name: 'creates' | 'clients' | 'users' | 'partitions', max: number) =>
   boundedInt(name, values[name], max);
 const workerCounts = values.workers.split(',').map((w) => boundedInt('workers', w, 16));
