@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openEmbeddedStorage } from '../../src/adapters/embedded-storage.ts';
+import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.ts';
 import type { SeedSink } from './seed.ts';
 
 /**

@@ -1,7 +1,12 @@
 import { MongoClient } from 'mongodb';
-import { toHeadDoc, toVersionDoc, type HeadDoc, type VersionDoc } from '../../src/adapters/mongo-schema.ts';
-import { pendingDoc, type PendingDoc } from '../../src/adapters/mongo-stats.ts';
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import {
+  toHeadDoc,
+  toVersionDoc,
+  type HeadDoc,
+  type VersionDoc,
+} from '../../src/adapters/mongo/mongo-schema.ts';
+import { pendingDoc, type PendingDoc } from '../../src/adapters/mongo/mongo-stats.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import type { SeedSink } from './seed.ts';
 
 /**
@@ -24,7 +29,7 @@ export async function seedMongo<T>(
   try {
     await client.connect();
     const db = client.db(database);
-    // the collection names of src/adapters/mongo-storage.ts
+    // the collection names of src/adapters/mongo/mongo-storage.ts
     const heads = db.collection<HeadDoc>('transactions');
     const versions = db.collection<VersionDoc>('transaction_versions');
     const markers = db.collection<PendingDoc>('stats_pending');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openEmbeddedBus } from '../../src/adapters/embedded-bus.ts';
+import { openEmbeddedBus } from '../../src/adapters/embedded-bus/embedded-bus.ts';
 import {
   datasetReport,
   serviceEnv,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { MongoClient } from 'mongodb';
-import { createKafkaBus } from '../../src/adapters/kafka-bus.ts';
+import { createKafkaBus } from '../../src/adapters/kafka/kafka-bus.ts';
 import {
   datasetReport,
   serviceEnv,

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON, Long } from 'mongodb';
-import { toHeadDoc, toVersionDoc } from '../../src/adapters/mongo-schema.ts';
+import { toHeadDoc, toVersionDoc } from '../../src/adapters/mongo/mongo-schema.ts';
 import { createKeyring } from '../../src/crypto/keyring.ts';
 import { planUsers, random, writesOf } from '../bench/dataset.ts';
 import { ASSUMPTIONS, plan, type Measured } from './plan.ts';

@@ -1,4 +1,4 @@
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { createClient } from '../stack/client.ts';
 import { launchStack } from '../stack/launch.ts';
 import type { Servers } from '../stack/servers.ts';

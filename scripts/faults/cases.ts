@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MONITOR_STALLED } from '../../src/adapters/mongo-monitor-watchdog.ts';
+import { MONITOR_STALLED } from '../../src/adapters/mongo/mongo-monitor-watchdog.ts';
 import { assigned, poll } from '../stack/wait.ts';
 import type { FaultCase } from './case.ts';
 import { replayCase } from './replay.ts';
@@ -66,7 +66,7 @@ export const faultCases = (): readonly FaultCase[] => [
       }
     },
     after({ stack, say }) {
-      // the driver's monitor can stall on the restart (src/adapters/mongo-monitor-watchdog.ts)
+      // the driver's monitor can stall on the restart (src/adapters/mongo/mongo-monitor-watchdog.ts)
       for (const { name, logs } of stack.processes) {
         const stalls = logs.filter((l) => l.msg === MONITOR_STALLED).length;
         if (stalls > 0) say(`${name}: its MongoDB monitor stalled ${stalls}x; the client was reconnected`);

@@ -6,7 +6,7 @@ import { consumption, reached } from './kafka-offsets.ts';
 
 /**
  * Every event delivered three times. A consumer group the broker does not know starts at the
- * earliest offset (src/adapters/kafka-subscription.ts: mode COMMITTED, fallbackMode 'earliest'),
+ * earliest offset (src/adapters/kafka/kafka-subscription.ts: mode COMMITTED, fallbackMode 'earliest'),
  * so a worker in a new group replays the whole topic, as an operator's replay would. Two such
  * groups after the stack's own: three deliveries of every event. They run one after another with
  * the stack's group stopped, because each group projects every user and the statistics have one

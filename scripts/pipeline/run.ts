@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { consumption, distinctEvents, reached } from '../faults/kafka-offsets.ts';
 import { createClient } from '../stack/client.ts';
 import type { Servers } from '../stack/servers.ts';

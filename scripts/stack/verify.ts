@@ -1,4 +1,4 @@
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import type { Client, ClientStats } from './client.ts';
 import type { LoadBalancer, UpstreamFailure } from './haproxy.ts';
 import type { LoadResult } from './load.ts';

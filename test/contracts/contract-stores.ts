@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { openEmbeddedStorage } from '../../src/adapters/embedded-storage.ts';
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import type { Storage } from '../../src/ports.ts';
 import { requireEnv, uniqueId } from '../helpers.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { toVersionDoc, type HeadDoc, type VersionDoc } from '../../src/adapters/mongo-schema.ts';
-import { pendingDoc, type PendingDoc } from '../../src/adapters/mongo-stats.ts';
+import { toVersionDoc, type HeadDoc, type VersionDoc } from '../../src/adapters/mongo/mongo-schema.ts';
+import { pendingDoc, type PendingDoc } from '../../src/adapters/mongo/mongo-stats.ts';
 import { partitionOf } from '../../src/events/partitioning.ts';
 import { requireEnv } from '../helpers.ts';
 import { outboxContract } from './outbox.contract.ts';

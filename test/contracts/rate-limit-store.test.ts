@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { createMemoryRateLimitStore } from '../../src/adapters/memory-rate-limit.ts';
-import { openRedisClient } from '../../src/adapters/redis-client.ts';
-import { openRedisRateLimitStore } from '../../src/adapters/redis-rate-limit.ts';
+import { createMemoryRateLimitStore } from '../../src/adapters/memory/memory-rate-limit.ts';
+import { openRedisClient } from '../../src/adapters/redis/redis-client.ts';
+import { openRedisRateLimitStore } from '../../src/adapters/redis/redis-rate-limit.ts';
 import type { RateLimitStore } from '../../src/ports.ts';
 import { eventually, requireEnv, uniqueId } from '../helpers.ts';
 

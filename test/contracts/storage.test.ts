@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { openEmbeddedStorage } from '../../src/adapters/embedded-storage.ts';
-import { toVersionDoc, type VersionDoc } from '../../src/adapters/mongo-schema.ts';
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.ts';
+import { toVersionDoc, type VersionDoc } from '../../src/adapters/mongo/mongo-schema.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { DependencyUnavailableError } from '../../src/errors.ts';
 import type { Storage } from '../../src/ports.ts';
 import {
@@ -162,7 +162,7 @@ void describe('MongoDB storage', () => {
   });
 
   // what an operation meets while the monitor watchdog reconnects the client (closed, then
-  // connecting again; src/adapters/mongo-monitor-watchdog.ts): the store unavailable, never a 500
+  // connecting again; src/adapters/mongo/mongo-monitor-watchdog.ts): the store unavailable, never a 500
   void it('answers DependencyUnavailableError while its client is closed', async () => {
     const storage = await openMongo();
     await storage.close();

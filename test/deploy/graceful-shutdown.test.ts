@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { expectedStats } from '../../scripts/stack/load.ts';
 import { startService, type ServiceProcess } from '../../scripts/stack/processes.ts';
-import { openMongoStorage } from '../../src/adapters/mongo-storage.ts';
+import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { reconcileUser } from '../../src/worker/stats-projector.ts';
 import {
   eventually,

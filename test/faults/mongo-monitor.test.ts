@@ -3,12 +3,12 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { watchMonitor, type MonitorWatchdog } from '../../src/adapters/mongo-monitor-watchdog.ts';
+import { watchMonitor, type MonitorWatchdog } from '../../src/adapters/mongo/mongo-monitor-watchdog.ts';
 import { poll } from '../../scripts/stack/wait.ts';
 import { requireEnv, uniqueId } from '../helpers.ts';
 
 /**
- * The watchdog of src/adapters/mongo-monitor-watchdog.ts on a real driver and server. The stall
+ * The watchdog of src/adapters/mongo/mongo-monitor-watchdog.ts on a real driver and server. The stall
  * it exists for (a driver race when the server closes every connection at once) cannot be caused
  * on demand, so here a loopback proxy holds the server's answers back for longer than the bound
  * the watchdog is given, which the check outlives in the same way.

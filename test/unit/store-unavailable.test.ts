@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MongoServerError } from 'mongodb';
-import { meansStoreUnavailable } from '../../src/adapters/mongo-guard.ts';
+import { meansStoreUnavailable } from '../../src/adapters/mongo/mongo-guard.ts';
 
 /** A server answer as the driver builds it from the wire: `{ ok: 0, code, errmsg }`. */
 const answer = (code: number, errmsg: string) => new MongoServerError({ ok: 0, code, errmsg });

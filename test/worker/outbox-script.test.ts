@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
-import { openEmbeddedStorage } from '../../src/adapters/embedded-storage.ts';
+import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.ts';
 import { aRecord, creation } from '../contracts/storage.contract.ts';
 import { TEST_ENCRYPTION_KEYS, TEST_JWT_SECRET } from '../helpers.ts';
 

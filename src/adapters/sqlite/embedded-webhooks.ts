@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../ports.ts';
+import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../../ports.ts';
 import {
   inWriteTransaction,
   readDate,

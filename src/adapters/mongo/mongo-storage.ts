@@ -1,14 +1,14 @@
 import { MongoClient } from 'mongodb';
 import type { Collection, Filter } from 'mongodb';
 import type { Logger } from 'pino';
-import { DuplicateIdError } from '../ports.ts';
-import type { Storage, TransactionStore } from '../ports.ts';
-import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
+import { DuplicateIdError } from '../../ports.ts';
+import type { Storage, TransactionStore } from '../../ports.ts';
+import type { TransactionRecord, TransactionWrite } from '../../transactions/transaction.ts';
 import { createAlertIndexes, createMongoAlertStore, createMongoCreditScoreStore } from './mongo-alerts.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { guardWithin, type Guard } from './mongo-guard.ts';
 import { createMongoOutbox, flagCommitted } from './mongo-outbox.ts';
-import type { OutboxPartitioner } from '../events/partitioning.ts';
+import type { OutboxPartitioner } from '../../events/partitioning.ts';
 import { createMongoStats, pendingDoc, type PendingDoc } from './mongo-stats.ts';
 import { createMongoIdempotencyStore, type IdempotencyDoc } from './mongo-idempotency.ts';
 import { MONITOR_STALLED, watchMonitor } from './mongo-monitor-watchdog.ts';

@@ -6,8 +6,8 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { DependencyUnavailableError } from '../errors.ts';
-import { DeadlineExceededError, withDeadline } from './deadline.ts';
+import { DependencyUnavailableError } from '../../errors.ts';
+import { DeadlineExceededError, withDeadline } from '../deadline.ts';
 
 /**
  * What every MongoDB adapter runs its operations through: a deadline on each, and the one mapping

@@ -6,7 +6,7 @@ import type {
   TransactionRecord,
   TransactionType,
   TransactionWrite,
-} from '../transactions/transaction.ts';
+} from '../../transactions/transaction.ts';
 
 /**
  * Document shapes of the transaction collections (snake_case, amounts as BSON Int64, dates as BSON

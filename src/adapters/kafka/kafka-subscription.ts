@@ -7,8 +7,8 @@ import {
   type Message,
   type MessagesStream,
 } from '@platformatic/kafka';
-import type { ConsumedMessage, SubscribeOptions, Subscription } from '../ports.ts';
-import { withDeadline } from './deadline.ts';
+import type { ConsumedMessage, SubscribeOptions, Subscription } from '../../ports.ts';
+import { withDeadline } from '../deadline.ts';
 import { partitionLags } from './kafka-lag.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import type { TransactionRecord } from '../transactions/transaction.ts';
+import type { TransactionRecord } from '../../transactions/transaction.ts';
 import { isDuplicateKey, toHeadDoc, type HeadDoc } from './mongo-schema.ts';
 import type { Guard } from './mongo-guard.ts';
 

@@ -1,5 +1,5 @@
-import type { RateLimitHit, RateLimitStore } from '../ports.ts';
-import { withDeadline } from './deadline.ts';
+import type { RateLimitHit, RateLimitStore } from '../../ports.ts';
+import { withDeadline } from '../deadline.ts';
 import type { RedisClient } from './redis-client.ts';
 import { redisScript } from './redis-script.ts';
 

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from '../ports.ts';
+import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from '../../ports.ts';
 import {
   inWriteTransaction,
   readDate,

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLOutputValue } from 'node:sqlite';
-import type { AuditEntry, TransactionRecord, TransactionType } from '../transactions/transaction.ts';
-import { DependencyUnavailableError } from '../errors.ts';
+import type { AuditEntry, TransactionRecord, TransactionType } from '../../transactions/transaction.ts';
+import { DependencyUnavailableError } from '../../errors.ts';
 
 /**
  * SQLite plumbing shared by the embedded stores: opening the file durably, the schema and its

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheEntry, CacheLookup, CacheStore } from '../ports.ts';
-import { withDeadline } from './deadline.ts';
+import type { CacheEntry, CacheLookup, CacheStore } from '../../ports.ts';
+import { withDeadline } from '../deadline.ts';
 import type { RedisClient } from './redis-client.ts';
 import { redisScript } from './redis-script.ts';
 

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { DependencyUnavailableError } from '../errors.ts';
-import { partitionOf } from '../events/partitioning.ts';
-import type { BusMessage, EventBus, Subscription } from '../ports.ts';
+import { DependencyUnavailableError } from '../../errors.ts';
+import { partitionOf } from '../../events/partitioning.ts';
+import type { BusMessage, EventBus, Subscription } from '../../ports.ts';
 import { startEmbeddedSubscription, type EmbeddedLog } from './embedded-bus-subscription.ts';
-import { inWriteTransaction, readInt, readNumber } from './embedded-sqlite.ts';
+import { inWriteTransaction, readInt, readNumber } from '../sqlite/embedded-sqlite.ts';
 
 /**
  * The event bus for runs without Kafka: a durable log in `<dataDir>/bus.sqlite` with Kafka's

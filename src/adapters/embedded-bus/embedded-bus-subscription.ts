@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { ConsumedMessage, SubscribeOptions, Subscription } from '../ports.ts';
-import { inWriteTransaction, readInt, readNumber, readText, type Row } from './embedded-sqlite.ts';
+import type { ConsumedMessage, SubscribeOptions, Subscription } from '../../ports.ts';
+import { inWriteTransaction, readInt, readNumber, readText, type Row } from '../sqlite/embedded-sqlite.ts';
 
 /**
  * A consumer of the embedded log. A group's partitions are not split between members: one

@@ -1,9 +1,9 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { DuplicateIdError } from '../ports.ts';
-import type { HistoryQuery, Storage, TransactionStore } from '../ports.ts';
-import type { OutboxPartitioner } from '../events/partitioning.ts';
-import { toWire } from '../events/transaction-events.ts';
-import type { TransactionRecord, TransactionWrite } from '../transactions/transaction.ts';
+import { DuplicateIdError } from '../../ports.ts';
+import type { HistoryQuery, Storage, TransactionStore } from '../../ports.ts';
+import type { OutboxPartitioner } from '../../events/partitioning.ts';
+import { toWire } from '../../events/transaction-events.ts';
+import type { TransactionRecord, TransactionWrite } from '../../transactions/transaction.ts';
 import { createEmbeddedAlertStore, createEmbeddedCreditScoreStore } from './embedded-alerts.ts';
 import { createEmbeddedIdempotencyStore } from './embedded-idempotency.ts';
 import { createEmbeddedReencryption } from './embedded-reencrypt.ts';

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Alert } from '../alerts/alert-evaluation.ts';
-import type { Severity } from '../alerts/alert-rules.ts';
-import type { AlertStore, CreditScoreStore } from '../ports.ts';
+import type { Alert } from '../../alerts/alert-evaluation.ts';
+import type { Severity } from '../../alerts/alert-rules.ts';
+import type { AlertStore, CreditScoreStore } from '../../ports.ts';
 import {
   inWriteTransaction,
   readDate,

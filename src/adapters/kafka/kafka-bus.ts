@@ -6,9 +6,9 @@ import {
   stringSerializers,
   type BaseOptions,
 } from '@platformatic/kafka';
-import { DependencyUnavailableError } from '../errors.ts';
-import { MessageRefusedError, type BusMessage, type EventBus, type Subscription } from '../ports.ts';
-import { DeadlineExceededError, withDeadline } from './deadline.ts';
+import { DependencyUnavailableError } from '../../errors.ts';
+import { MessageRefusedError, type BusMessage, type EventBus, type Subscription } from '../../ports.ts';
+import { DeadlineExceededError, withDeadline } from '../deadline.ts';
 import { startKafkaSubscription } from './kafka-subscription.ts';
 
 export interface KafkaBusOptions {
