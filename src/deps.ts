@@ -22,6 +22,8 @@ import { createAnalyticsService, type AnalyticsService } from './analytics/analy
 import { createUserDays } from './analytics/user-days.ts';
 import { createCreditScoreService, type CreditScoreService } from './scores/credit-score.service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { traceBus } from './telemetry/traced-bus.ts';
+import { traceStorage } from './telemetry/traced-store.ts';
 import type { EventBus, Storage } from './ports.ts';
 import { partitionerFor, watchPartitionCount, type WatchedPartitionCount } from './events/partitioning.ts';
 import { topicsFor } from './events/transaction-events.ts';
@@ -74,15 +76,21 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   // record no partition and the relays assign one (docs/EVENTS.md)
   const counted: { count?: WatchedPartitionCount } = {};
   const outboxPartition = partitionerFor({ get: () => counted.count?.get() ?? null });
-  const storage = config.mongodb
-    ? await openMongoStorage({ ...config.mongodb, logger, outboxPartition })
-    : await openEmbeddedStorage(config.dataDir, { outboxPartition });
+  // a span around each write when tracing is on
+  const storage = traceStorage(
+    config.mongodb
+      ? await openMongoStorage({ ...config.mongodb, logger, outboxPartition })
+      : await openEmbeddedStorage(config.dataDir, { outboxPartition }),
+  );
   const busError = (error: unknown) => {
     logger.warn({ err: error }, 'event bus: recovering from an error');
   };
-  const bus = config.kafkaBrokers
-    ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}`, onError: busError })
-    : await openEmbeddedBus(config.dataDir, { onError: busError });
+  // producer and consumer spans when tracing is on (the bus itself unchanged when off)
+  const bus = traceBus(
+    config.kafkaBrokers
+      ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}`, onError: busError })
+      : await openEmbeddedBus(config.dataDir, { onError: busError }),
+  );
   const transactionsTopic = topicsFor(config.events.topicPrefix).transactions;
   const partitionCount = watchPartitionCount(
     () => bus.partitionCount(transactionsTopic),

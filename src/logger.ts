@@ -1,4 +1,6 @@
 import type { LoggerOptions } from 'pino';
+import { traceFieldsForLog } from './telemetry/log-correlation.ts';
+import { tracing } from './telemetry/tracing.ts';
 
 /**
  * Pino options shared by the HTTP server and the worker. Redaction is the last line of defence:
@@ -28,5 +30,7 @@ export function loggerOptions(level: string): LoggerOptions {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service: 'fido-transactions' },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    // trace_id and span_id on lines written inside a span, when tracing is on (docs/TRACING.md)
+    ...(tracing().enabled ? { mixin: traceFieldsForLog } : {}),
   };
 }

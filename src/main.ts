@@ -1,15 +1,20 @@
 import { pino } from 'pino';
 import { loadConfigOrExit } from './config.ts';
-import { buildDeps } from './deps.ts';
-import { buildApp } from './http/app.ts';
-import { buildOpsApp } from './http/ops-app.ts';
 import { loggerOptions } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
-import { startWorker } from './worker/worker.ts';
+import { startTracingFromEnv } from './telemetry/start-tracing.ts';
 
 /** Entry point: validates config, builds dependencies, runs the role, stops cleanly on signals. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // before the modules it instruments load (imported below); off unless OTEL_EXPORTER_OTLP_ENDPOINT
+  const tracing = await startTracingFromEnv({ role: config.role });
+  const [{ buildDeps }, { buildApp }, { buildOpsApp }, { startWorker }] = await Promise.all([
+    import('./deps.ts'),
+    import('./http/app.ts'),
+    import('./http/ops-app.ts'),
+    import('./worker/worker.ts'),
+  ]);
   const logger = pino(loggerOptions(config.logLevel));
   const deps = await buildDeps(config, logger);
   const worker = config.role === 'api' ? null : await startWorker(deps);
@@ -44,6 +49,8 @@ async function main(): Promise<void> {
       // finishes and commits the batch in hand, stops webhook sends, flushes the outbox
       { name: 'worker', run: async () => worker?.stop() },
       { name: 'clients', run: () => deps.close() },
+      // last, so the spans of every step before are exported
+      { name: 'traces', run: () => tracing.shutdown() },
     ],
   });
 }

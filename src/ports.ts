@@ -1,3 +1,4 @@
+import type { TraceCarrier } from './telemetry/tracing.ts';
 import type { Alert, RuleState } from './alerts/alert-evaluation.ts';
 import type { AmountRow, DayTotals } from './analytics/day-totals.ts';
 import type {
@@ -219,7 +220,12 @@ export interface RelaySlice {
  * name: events carry none), `key` its user id when that can be read.
  */
 export type OutboxEntry =
-  | { readonly id: string; readonly event: TransactionEvent }
+  | {
+      readonly id: string;
+      readonly event: TransactionEvent;
+      /** The write's trace context, stored with the event (absent when tracing was off). */
+      readonly traceContext?: TraceCarrier;
+    }
   | { readonly id: string; readonly unreadable: UnreadableEvent };
 
 export interface UnreadableEvent {
@@ -433,6 +439,8 @@ export interface WebhookDelivery {
   readonly lastAttemptAt: Date | null;
   readonly lastError: string | null;
   readonly deliveredAt: Date | null;
+  /** The trace of the event's processing, so the send continues the write's trace. */
+  readonly traceContext?: TraceCarrier;
 }
 
 export interface WebhookStore {

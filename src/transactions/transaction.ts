@@ -1,3 +1,5 @@
+import type { TraceCarrier } from '../telemetry/tracing.ts';
+
 /** The domain's view of a transaction. Money is integer minor units (bigint), never a float. */
 export type TransactionType = 'credit' | 'debit';
 
@@ -73,6 +75,8 @@ export interface TransactionWrite {
   readonly record: TransactionRecord;
   readonly event: TransactionEvent;
   readonly audit: AuditEntry;
+  /** The request's trace context, stored with the event so its processing joins the trace. */
+  readonly traceContext?: TraceCarrier;
 }
 
 export function eventStateOf(record: TransactionRecord): EventState {

@@ -1,3 +1,4 @@
+import { traceContextField } from '../telemetry/trace-context-field.ts';
 import { actsFor, type Principal } from '../auth/principal.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { AppError, notFound, preconditionFailed } from '../errors.ts';
@@ -61,6 +62,7 @@ export function createTransactionService(deps: TransactionServiceDeps) {
         fullNameSealed: record.fullNameSealed,
         state: eventStateOf(record),
       },
+      ...traceContextField(),
     };
   }
 

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Metrics } from '../metrics.ts';
 import type { WebhookDelivery, WebhookStore } from '../ports.ts';
+import { deliveryAttributes } from '../telemetry/delivery-attributes.ts';
+import { tracing } from '../telemetry/tracing.ts';
 import { afterAttempt, send, type RetryPolicy } from './webhook-attempt.ts';
 import { secretAad } from './webhooks.service.ts';
 
@@ -104,6 +106,14 @@ export function startWebhookDispatcher(options: DispatcherOptions): WebhookDispa
     await record(delivery, afterAttempt(delivery, result, clock(), options));
   }
 
+  /** The attempt in the trace of the processing that queued it (the write's trace). */
+  const tracedAttempt = (delivery: WebhookDelivery) =>
+    tracing().inSpan(
+      'deliver webhook',
+      { parent: delivery.traceContext, attributes: deliveryAttributes(delivery) },
+      () => attempt(delivery),
+    );
+
   async function record(before: WebhookDelivery, after: WebhookDelivery): Promise<void> {
     await store.update(after);
     if (after.state === 'delivered') {
@@ -150,7 +160,7 @@ export function startWebhookDispatcher(options: DispatcherOptions): WebhookDispa
       const count = perSubscription.get(delivery.subscriptionId) ?? 0;
       if (inFlight.has(delivery.id) || finished.has(delivery.id) || count >= PER_SUBSCRIPTION) continue;
       perSubscription.set(delivery.subscriptionId, count + 1);
-      const running = attempt(delivery)
+      const running = tracedAttempt(delivery)
         .catch((error: unknown) => {
           // the store is down: the delivery stays pending and is tried again once due
           health.troubled = true;

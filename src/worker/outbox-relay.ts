@@ -163,7 +163,13 @@ export function startOutboxRelay(options: Options): OutboxRelay {
           refused.push({ id: entry.id, key: event.userId, stored: value, reason });
           continue;
         }
-        const headers = { 'event-type': event.type, 'event-id': event.eventId };
+        // the write's stored trace context rides as W3C `traceparent` (docs/TRACING.md)
+        const headers = {
+          'event-type': event.type,
+          'event-id': event.eventId,
+          'transaction-id': event.transactionId,
+          ...entry.traceContext,
+        };
         const message = { topic: options.topic, key: event.userId, value, headers };
         ready.push({ id: entry.id, message, occurredAt: event.occurredAt });
       }

@@ -6,6 +6,7 @@ import { toWire, topicsFor } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { WatchedPartitionCount } from '../events/partitioning.ts';
 import type { ConsumedMessage, EventBus, RelaySlice, Storage, Subscription } from '../ports.ts';
+import { traceContextOfConsumedEvent } from '../telemetry/traced-bus.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { logAssignments } from './assignment-log.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -105,7 +106,14 @@ export async function startWorker(deps: {
       const rows = await projectStats(events);
       // independent of each other; both complete before the batch's offsets are committed
       await Promise.all([
-        fanOut.enqueue(events.map((e) => ({ eventId: e.eventId, eventType: e.type, payload: toWire(e) }))),
+        fanOut.enqueue(
+          events.map((e) => ({
+            eventId: e.eventId,
+            eventType: e.type,
+            payload: toWire(e),
+            traceContext: traceContextOfConsumedEvent(e.eventId),
+          })),
+        ),
         react(events, rows, positions),
       ]);
     },

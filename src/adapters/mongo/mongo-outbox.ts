@@ -4,6 +4,7 @@ import { partitionOf } from '../../events/partitioning.ts';
 import { parseWire, toWire } from '../../events/transaction-events.ts';
 import type { Outbox, OutboxEntry, RelaySlice } from '../../ports.ts';
 import type { TransactionWrite } from '../../transactions/transaction.ts';
+import { traceContextOf } from '../../telemetry/stored-trace-context.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { toEvent, toEventDoc, toRecord, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
 import type { PendingDoc } from './mongo-stats.ts';
@@ -55,7 +56,7 @@ export function createMongoOutbox(
       operations += 1;
       await advanceHead(heads, guard, toRecord({ ...doc, _id: doc.transaction_id }));
     }
-    return readEntry(marker._id, doc.event, marker.user_id);
+    return withStoredContext(readEntry(marker._id, doc.event, marker.user_id), marker);
   }
 
   return {
@@ -74,7 +75,7 @@ export function createMongoOutbox(
       for (let i = 0; i < mine.length; i += LOOKUP_CONCURRENCY) {
         const chunk = mine.slice(i, i + LOOKUP_CONCURRENCY).map(async (marker) => {
           if (marker.committed === true && marker.event !== undefined)
-            return readEntry(marker._id, marker.event, marker.user_id);
+            return withStoredContext(readEntry(marker._id, marker.event, marker.user_id), marker);
           if (now - marker.created_at.getTime() < CHECK_AFTER_MS) return null; // in flight
           return checkCommitted(marker, orphans);
         });
@@ -212,6 +213,12 @@ function readEntry(id: string, stored: VersionDoc['event'], userId: string): Out
   } catch (error) {
     return unreadable(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The write's trace context from its marker, for the relay to hand on (docs/TRACING.md). */
+function withStoredContext(entry: OutboxEntry, marker: PendingDoc): OutboxEntry {
+  const carrier = traceContextOf(marker.trace_context);
+  return 'event' in entry && carrier !== undefined ? { ...entry, traceContext: carrier } : entry;
 }
 
 const storedText = (stored: unknown): string =>

@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '../../telemetry/tracing.ts';
 import type { Collection, Db } from 'mongodb';
 import type { AmountRow, CurrencyTotals, DayTotals } from '../../analytics/day-totals.ts';
 import type { PendingProjection, StatsStore } from '../../ports.ts';
@@ -42,6 +43,8 @@ export interface PendingDoc {
   event?: VersionDoc['event'];
   quarantined_at?: Date | null;
   quarantine_reason?: string | null;
+  /** The write's W3C trace context, continued by the relay's publish (docs/TRACING.md). */
+  trace_context?: TraceCarrier;
 }
 
 export async function createMongoStats(

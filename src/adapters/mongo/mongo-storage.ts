@@ -132,13 +132,10 @@ function createTransactionStore(
   async function commit(write: TransactionWrite): Promise<boolean> {
     const { record } = write;
     // Before the commit, so a reader can never see the write without knowing it is unprojected.
-    const marker = pendingDoc(
-      record.userId,
-      record.id,
-      record.version,
-      record.updatedAt,
-      partitionOf(record.userId),
-    );
+    const marker: PendingDoc = {
+      ...pendingDoc(record.userId, record.id, record.version, record.updatedAt, partitionOf(record.userId)),
+      ...(write.traceContext === undefined ? {} : { trace_context: write.traceContext }),
+    };
     await guard(() => pending.insertOne(marker)).catch((error: unknown) => {
       if (!isDuplicateKey(error)) throw error; // a retry of the same version: the marker stands
     });

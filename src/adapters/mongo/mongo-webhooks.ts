@@ -1,6 +1,8 @@
 import { MongoBulkWriteError, type Db, type Filter, type WriteError } from 'mongodb';
 import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../../ports.ts';
 import type { Guard } from './mongo-guard.ts';
+import { traceContextOf, withTraceContext } from '../../telemetry/stored-trace-context.ts';
+import type { TraceCarrier } from '../../telemetry/tracing.ts';
 
 /** `webhooks`: one document per subscription; the secret only sealed. */
 interface SubscriptionDoc {
@@ -26,6 +28,8 @@ interface DeliveryDoc {
   last_attempt_at: Date | null;
   last_error: string | null;
   delivered_at: Date | null;
+  /** W3C traceparent/tracestate of the processing that queued it (docs/TRACING.md). */
+  trace_context?: TraceCarrier;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -167,6 +171,7 @@ function toDeliveryDoc(d: WebhookDelivery): DeliveryDoc {
     last_attempt_at: d.lastAttemptAt,
     last_error: d.lastError,
     delivered_at: d.deliveredAt,
+    ...(d.traceContext === undefined ? {} : { trace_context: d.traceContext }),
   };
 }
 
@@ -184,5 +189,6 @@ function toDelivery(doc: DeliveryDoc): WebhookDelivery {
     lastAttemptAt: doc.last_attempt_at,
     lastError: doc.last_error,
     deliveredAt: doc.delivered_at,
+    ...withTraceContext(traceContextOf(doc.trace_context)),
   };
 }

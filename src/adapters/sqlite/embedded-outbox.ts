@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { partitionOf } from '../../events/partitioning.ts';
 import { parseWire } from '../../events/transaction-events.ts';
 import type { Outbox, OutboxEntry, RelaySlice } from '../../ports.ts';
+import { traceContextFromText, withTraceContext } from '../../telemetry/stored-trace-context.ts';
 import {
   inWriteTransaction,
   readInt,
@@ -21,7 +22,7 @@ import {
 export function createEmbeddedOutbox(db: DatabaseSync): Outbox {
   const pendingOf = (where: string) =>
     db.prepare(
-      `SELECT seq, user_id, partition, payload FROM outbox
+      `SELECT seq, user_id, partition, payload, trace_context FROM outbox
        WHERE published_at IS NULL AND quarantined_at IS NULL ${where} ORDER BY seq LIMIT ?`,
     );
   const sql = {
@@ -130,6 +131,7 @@ function toEntry(row: Row): OutboxEntry {
   const id = String(readInt(row, 'seq'));
   const payload = readText(row, 'payload');
   const parsed = parseWire(payload);
-  if (parsed.ok) return { id, event: parsed.event };
+  if (parsed.ok)
+    return { id, event: parsed.event, ...withTraceContext(traceContextFromText(row.trace_context)) };
   return { id, unreadable: { key: readText(row, 'user_id'), stored: payload, reason: parsed.reason } };
 }

@@ -157,6 +157,11 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX outbox_relay ON outbox (partition, seq)
      WHERE published_at IS NULL AND quarantined_at IS NULL;
    CREATE INDEX outbox_quarantined ON outbox (quarantined_at, seq) WHERE quarantined_at IS NOT NULL;`,
+  // The trace context (W3C traceparent/tracestate as JSON) of the write that recorded an event
+  // and of the processing that queued a delivery, so the relay's publish and the webhook's send
+  // continue that trace (docs/TRACING.md); NULL with tracing off.
+  `ALTER TABLE outbox ADD COLUMN trace_context TEXT;
+   ALTER TABLE webhook_deliveries ADD COLUMN trace_context TEXT;`,
 ];
 
 export function openDatabase(dataDir: string): DatabaseSync {

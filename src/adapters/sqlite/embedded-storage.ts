@@ -7,6 +7,7 @@ import type { TransactionRecord, TransactionWrite } from '../../transactions/tra
 import { createEmbeddedAlertStore, createEmbeddedCreditScoreStore } from './embedded-alerts.ts';
 import { createEmbeddedIdempotencyStore } from './embedded-idempotency.ts';
 import { createEmbeddedReencryption } from './embedded-reencrypt.ts';
+import { traceContextToText } from '../../telemetry/stored-trace-context.ts';
 import { createEmbeddedOutbox } from './embedded-outbox.ts';
 import { createEmbeddedStats } from './embedded-stats.ts';
 import { createEmbeddedWebhookStore } from './embedded-webhooks.ts';
@@ -69,7 +70,7 @@ function createTransactionStore(db: DatabaseSync, partitionOf: OutboxPartitioner
        transaction_date, amount_minor, currency, type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertOutbox = db.prepare(
-    'INSERT INTO outbox (event_id, user_id, payload, partition) VALUES (?, ?, ?, ?)',
+    'INSERT INTO outbox (event_id, user_id, payload, partition, trace_context) VALUES (?, ?, ?, ?, ?)',
   );
   const insertPending = db.prepare(
     'INSERT OR IGNORE INTO stats_pending (transaction_id, version, user_id, created_at) VALUES (?, ?, ?, ?)',
@@ -92,7 +93,13 @@ function createTransactionStore(db: DatabaseSync, partitionOf: OutboxPartitioner
       audit.state.currency,
       audit.state.type,
     );
-    insertOutbox.run(event.eventId, event.userId, toWire(event), partitionOf(event.userId));
+    insertOutbox.run(
+      event.eventId,
+      event.userId,
+      toWire(event),
+      partitionOf(event.userId),
+      traceContextToText(write.traceContext),
+    );
     insertPending.run(record.id, record.version, record.userId, record.updatedAt.getTime());
   }
 

@@ -1,6 +1,11 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../../ports.ts';
 import {
+  traceContextFromText,
+  traceContextToText,
+  withTraceContext,
+} from '../../telemetry/stored-trace-context.ts';
+import {
   inWriteTransaction,
   readDate,
   readNullable,
@@ -12,7 +17,7 @@ import {
 
 const SUBSCRIPTION_COLUMNS = 'id, url, event_types, secret_sealed, owner, created_at';
 const DELIVERY_COLUMNS =
-  'id, subscription_id, event_id, event_type, payload, state, attempts, created_at, next_attempt_at, last_attempt_at, last_error, delivered_at';
+  'id, subscription_id, event_id, event_type, payload, state, attempts, created_at, next_attempt_at, last_attempt_at, last_error, delivered_at, trace_context';
 
 /**
  * Webhook subscriptions and deliveries in SQLite. Delivery ids are deterministic, so INSERT OR
@@ -36,7 +41,7 @@ export function createEmbeddedWebhookStore(db: DatabaseSync): WebhookStore {
   );
   const insertDelivery = db.prepare(
     `INSERT OR IGNORE INTO webhook_deliveries (${DELIVERY_COLUMNS})
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // the excluded subscriptions arrive as one JSON array, so one statement serves every list
   const due = db.prepare(
@@ -107,6 +112,7 @@ export function createEmbeddedWebhookStore(db: DatabaseSync): WebhookStore {
               d.lastAttemptAt?.getTime() ?? null,
               d.lastError,
               d.deliveredAt?.getTime() ?? null,
+              traceContextToText(d.traceContext),
             );
           }
         });
@@ -164,5 +170,6 @@ function toDelivery(row: Row): WebhookDelivery {
     lastAttemptAt: readNullable(row, 'last_attempt_at', readDate),
     lastError: readNullable(row, 'last_error', readText),
     deliveredAt: readNullable(row, 'delivered_at', readDate),
+    ...withTraceContext(traceContextFromText(row.trace_context)),
   };
 }

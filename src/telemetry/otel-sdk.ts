@@ -1,0 +1,59 @@
+import FastifyOtel from '@fastify/otel';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
+import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { NodeSDK, resources, type tracing as sdkTracing } from '@opentelemetry/sdk-node';
+import { createOtelTracing } from './otel-tracing.ts';
+import type { Tracing } from './tracing.ts';
+
+/** Probes and scrapes: every few seconds per instance, they would bury the writes' traces. */
+const UNTRACED_PATHS = /^\/(health\/|metrics)/;
+
+export interface SdkOptions {
+  readonly role: string;
+  readonly instanceId: string;
+  /** Tests hand an in-memory exporter's processor; otherwise OTEL_TRACES_EXPORTER decides (OTLP). */
+  readonly spanProcessors?: sdkTracing.SpanProcessor[];
+}
+
+/**
+ * The OpenTelemetry SDK for Node, configured by the standard OTEL_* variables (endpoint, protocol,
+ * headers, OTEL_TRACES_SAMPLER, batch sizes), with the instrumentations this service's libraries
+ * have: Fastify's own plugin, node:http, the MongoDB driver, node-redis, and fetch (undici, which
+ * sends webhooks). All four libraries are CommonJS packages loaded through require(), so the
+ * require hook suffices and no ESM loader hook is registered (docs/TRACING.md).
+ */
+export function startOtelSdk(options: SdkOptions): Tracing {
+  // Prometheus (/metrics) and pino (stdout) carry metrics and logs; the SDK would otherwise
+  // export both over OTLP by default
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  const sdk = new NodeSDK({
+    // detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) override these
+    resource: resources.defaultResource().merge(
+      resources.resourceFromAttributes({
+        'service.name': 'fido-transactions',
+        'service.instance.id': options.instanceId,
+        'fido.role': options.role,
+      }),
+    ),
+    ...(options.spanProcessors === undefined ? {} : { spanProcessors: options.spanProcessors }),
+    instrumentations: [
+      new FastifyOtel.FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        ignorePaths: ({ url }) => UNTRACED_PATHS.test(url),
+      }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
+      }),
+      // values in a command are reported as '?' (enhancedDatabaseReporting stays off)
+      new MongoDBInstrumentation(),
+      // the command only: a SET or EVAL argument is a cached answer or a counter's key
+      new RedisInstrumentation({ dbStatementSerializer: (command) => command }),
+      new UndiciInstrumentation(),
+    ],
+  });
+  sdk.start();
+  return createOtelTracing(() => sdk.shutdown());
+}
