@@ -34,7 +34,9 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
