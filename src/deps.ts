@@ -22,7 +22,8 @@ import { createAnalyticsService, type AnalyticsService } from './analytics/analy
 import { createUserDays } from './analytics/user-days.ts';
 import { createCreditScoreService, type CreditScoreService } from './scores/credit-score.service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import type { EventBus, Storage } from './ports.ts';
+import type { EventBus } from './events/event-bus.port.ts';
+import type { Storage } from './storage.port.ts';
 import { partitionerFor, watchPartitionCount, type WatchedPartitionCount } from './events/partitioning.ts';
 import { topicsFor } from './events/transaction-events.ts';
 import { withDeadline } from './adapters/deadline.ts';

@@ -6,7 +6,7 @@ import {
   type TransactionWrite,
 } from '../../src/transactions/transaction.ts';
 import { reconcileUser } from '../../src/worker/stats-projector.ts';
-import type { StatsStore } from '../../src/ports.ts';
+import type { StatsStore } from '../../src/analytics/stats-store.port.ts';
 import { random, writesOf, type SeedUser } from './dataset.ts';
 import { progress } from './progress.ts';
 

@@ -1,4 +1,4 @@
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { reconcileUser } from '../../src/worker/stats-projector.ts';
 import type { Client } from './client.ts';
 import { expectedStats, type Known } from './load.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../ports.ts';
+import type { WebhookDelivery, WebhookStore, WebhookSubscription } from './webhook-store.port.ts';
 
 /** An event as webhooks carry it: its id, type and the exact JSON body receivers get. */
 export interface WebhookEvent {

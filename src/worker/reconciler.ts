@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import type { StatsStore } from '../ports.ts';
+import type { StatsStore } from '../analytics/stats-store.port.ts';
 import { every } from './periodic.ts';
 import { reconcileUser } from './stats-projector.ts';
 

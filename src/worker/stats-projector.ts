@@ -7,7 +7,7 @@ import {
   type AmountRow,
   type DayTotals,
 } from '../analytics/day-totals.ts';
-import type { StatsStore } from '../ports.ts';
+import type { StatsStore } from '../analytics/stats-store.port.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 import { eventsByUser, mapBounded } from './per-user.ts';
 

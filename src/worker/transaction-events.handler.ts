@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { parseWire } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ConsumedMessage, EventBus, EventPosition } from '../ports.ts';
+import type { ConsumedMessage, EventBus } from '../events/event-bus.port.ts';
+import type { EventPosition } from '../alerts/alert-store.port.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 
 /**

@@ -12,15 +12,11 @@ import { alertToWire } from '../alerts/alert-wire.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AmountRow } from '../analytics/day-totals.ts';
 import { evaluatedBefore } from '../alerts/evaluated-through.ts';
-import type {
-  BusMessage,
-  EventBus,
-  EventPosition,
-  Storage,
-  StoredCreditScore,
-  StoredStats,
-  UserRuleStates,
-} from '../ports.ts';
+import type { BusMessage, EventBus } from '../events/event-bus.port.ts';
+import type { EventPosition, UserRuleStates } from '../alerts/alert-store.port.ts';
+import type { Storage } from '../storage.port.ts';
+import type { StoredCreditScore } from '../scores/credit-score-store.port.ts';
+import type { StoredStats } from '../analytics/stats-store.port.ts';
 import { creditScoreOf } from '../scores/credit-score.service.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 import { eventsByUser, mapBounded } from './per-user.ts';

@@ -11,7 +11,7 @@ import { createUserDays } from '../../src/analytics/user-days.ts';
 import { ANONYMOUS_SERVICE } from '../../src/auth/principal.ts';
 import { createReadCache } from '../../src/cache/read-cache.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionWrite } from '../../src/transactions/transaction.ts';
 import { reconcileUser } from '../../src/worker/stats-projector.ts';
 import { requireEnv, uniqueId } from '../helpers.ts';

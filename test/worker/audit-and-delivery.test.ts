@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { topicsFor } from '../../src/events/transaction-events.ts';
-import type { ConsumedMessage } from '../../src/ports.ts';
+import type { ConsumedMessage } from '../../src/events/event-bus.port.ts';
 import { createStatsProjector } from '../../src/worker/stats-projector.ts';
 import { createTransactionEventsHandler } from '../../src/worker/transaction-events.handler.ts';
 import { eventually, newTransaction, startApp, tokenFor, uniqueId, type TestApp } from '../helpers.ts';
