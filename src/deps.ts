@@ -22,15 +22,22 @@ import { createAnalyticsService, type AnalyticsService } from './analytics/analy
 import { createUserDays } from './analytics/user-days.ts';
 import { createCreditScoreService, type CreditScoreService } from './scores/credit-score.service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import type { EventBus } from './events/event-bus.port.ts';
+import type { Storage } from './storage.port.ts';
 import { traceBus } from './telemetry/traced-bus.ts';
 import { traceStorage } from './telemetry/traced-store.ts';
-import type { EventBus, Storage } from './ports.ts';
 import { partitionerFor, watchPartitionCount, type WatchedPartitionCount } from './events/partitioning.ts';
 import { topicsFor } from './events/transaction-events.ts';
 import { withDeadline } from './adapters/deadline.ts';
 import { createHistoryService, type HistoryService } from './transactions/history.service.ts';
 import { createTransactionService, type TransactionService } from './transactions/transactions.service.ts';
 import { createWebhookService, type WebhookService } from './webhooks/webhooks.service.ts';
+import { createWebhookFanOut } from './webhooks/webhook-fanout.ts';
+import { loadAlertRules } from './alerts/alert-rules.ts';
+import {
+  createTransactionReactions,
+  type TransactionReactions,
+} from './reactions/transaction-reactions.service.ts';
 
 /** How long a start waits for the first read of the partition count before writing without it. */
 const FIRST_COUNT_WAIT_MS = 2_000;
@@ -52,9 +59,15 @@ export interface Deps {
   readonly webhooks: WebhookService;
   readonly creditScores: CreditScoreService;
   readonly alerts: AlertsService;
+  /** What a batch of transaction events causes (projection, alerts, scores, webhooks): the worker's. */
+  readonly reactions: TransactionReactions;
   readonly cache: ReadCache;
-  /** Called after every acknowledged write (the in-process outbox relay listens to publish at once). */
+  /** Drops a user's cached reads on every instance. */
+  invalidate(userId: string): Promise<void>;
+  /** Called after every acknowledged write (a worker's relay listens, to publish at once). */
   readonly writeListeners: Set<() => void>;
+  /** Called after webhook deliveries are queued (a worker's sender listens, to send at once). */
+  readonly deliveryListeners: Set<() => void>;
   readonly authenticate: Authenticate | null;
   readonly rateLimit: RateLimit;
   readonly corsOrigins: readonly string[];
@@ -91,9 +104,9 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
       ? createKafkaBus({ brokers: config.kafkaBrokers, clientId: `fido-${config.role}`, onError: busError })
       : await openEmbeddedBus(config.dataDir, { onError: busError }),
   );
-  const transactionsTopic = topicsFor(config.events.topicPrefix).transactions;
+  const topics = topicsFor(config.events.topicPrefix);
   const partitionCount = watchPartitionCount(
-    () => bus.partitionCount(transactionsTopic),
+    () => bus.partitionCount(topics.transactions),
     (error) => {
       logger.debug({ err: error }, 'event bus: partition count not read; retrying');
     },
@@ -127,6 +140,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const metrics = createMetrics();
   metrics.readOutboxBacklog(() => storage.outbox.backlog());
   const writeListeners = new Set<() => void>();
+  const deliveryListeners = new Set<() => void>();
   const authenticate = authenticator(config, logger);
   const clock = () => new Date();
   const cache = createReadCache({
@@ -136,6 +150,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     ttlMs: config.cache.ttlMs,
     refreshAfterMs: config.cache.refreshAfterMs,
   });
+  const invalidate = (userId: string) => cache.invalidate(userId);
   const transactions = createTransactionService({
     storage,
     keyring,
@@ -143,7 +158,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     defaultCurrency: config.defaultCurrency,
     idempotencyTtlMs: config.idempotencyTtlMs,
     afterWrite: async (userId) => {
-      await cache.invalidate(userId);
+      await invalidate(userId);
       for (const listener of writeListeners) listener();
     },
   });
@@ -163,6 +178,18 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     clock,
     allowedHosts: config.webhooks.allowedHosts,
   });
+  const reactions = createTransactionReactions({
+    storage,
+    rules: loadAlertRules(config.alertRulesFile),
+    bus,
+    topics,
+    fanOut: createWebhookFanOut(storage.webhooks, clock, () => {
+      for (const listener of deliveryListeners) listener();
+    }),
+    invalidate,
+    metrics,
+    clock,
+  });
   return {
     config,
     logger,
@@ -178,8 +205,11 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     webhooks,
     creditScores,
     alerts,
+    reactions,
     cache,
+    invalidate,
     writeListeners,
+    deliveryListeners,
     authenticate,
     rateLimit: { store: rateLimitStore, ...config.rateLimit },
     corsOrigins: config.corsOrigins,

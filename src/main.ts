@@ -18,7 +18,6 @@ async function main(): Promise<void> {
   const logger = pino(loggerOptions(config.logLevel));
   const deps = await buildDeps(config, logger);
   const worker = config.role === 'api' ? null : await startWorker(deps);
-  if (worker) deps.writeListeners.add(worker.relay.nudge);
   // a worker serves only health and metrics, on its own port so it can share a host with an API
   const app = config.role === 'worker' ? await buildOpsApp(deps) : await buildApp(deps);
   const port = config.role === 'worker' ? config.metricsPort : config.port;

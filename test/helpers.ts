@@ -95,10 +95,7 @@ export async function startApp(
   let app: FastifyInstance;
   let worker: Worker | null = null;
   try {
-    if (options.worker === true) {
-      worker = await startWorker(deps);
-      deps.writeListeners.add(worker.relay.nudge);
-    }
+    if (options.worker === true) worker = await startWorker(deps);
     app = await buildApp(deps);
     await app.ready();
   } catch (error) {

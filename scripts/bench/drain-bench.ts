@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { toWire, topicsFor } from '../../src/events/transaction-events.ts';
-import type { EventBus } from '../../src/ports.ts';
+import type { EventBus } from '../../src/events/event-bus.port.ts';
 import type { TransactionEvent } from '../../src/transactions/transaction.ts';
 import { progress } from './progress.ts';
 import { startChild } from './processes.ts';

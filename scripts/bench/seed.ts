@@ -5,8 +5,8 @@ import {
   type TransactionEvent,
   type TransactionWrite,
 } from '../../src/transactions/transaction.ts';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
-import type { StatsStore } from '../../src/ports.ts';
+import { reconcileUser } from '../../src/analytics/stats-projection.service.ts';
+import type { StatsStore } from '../../src/analytics/stats-store.port.ts';
 import { random, writesOf, type SeedUser } from './dataset.ts';
 import { progress } from './progress.ts';
 

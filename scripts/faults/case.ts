@@ -1,4 +1,4 @@
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import type { Stack } from '../stack/launch.ts';
 import type { Servers } from '../stack/servers.ts';
 import type { LoadResult } from '../stack/load.ts';

@@ -1,4 +1,4 @@
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { inChunks, waitSettled } from '../stack/reconcile.ts';
 import { poll } from '../stack/wait.ts';
 import type { CaseContext, FaultCase } from './case.ts';

@@ -1,5 +1,5 @@
-import type { Storage } from '../../src/ports.ts';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
+import type { Storage } from '../../src/storage.port.ts';
+import { reconcileUser } from '../../src/analytics/stats-projection.service.ts';
 import type { Client } from './client.ts';
 import { expectedStats, type Known } from './load.ts';
 import { poll } from './wait.ts';

@@ -2,7 +2,7 @@ import { actsFor, type Principal } from '../auth/principal.ts';
 import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { notFound } from '../errors.ts';
-import type { AlertStore } from '../ports.ts';
+import type { AlertStore } from './alert-store.port.ts';
 import { digest } from '../transactions/history.service.ts';
 import { decodeCursor, encodeCursor } from '../transactions/history-cursor.ts';
 import type { Alert } from './alert-evaluation.ts';

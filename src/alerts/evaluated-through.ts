@@ -1,4 +1,4 @@
-import type { EventPosition } from '../ports.ts';
+import type { EventPosition } from './alert-store.port.ts';
 
 /**
  * Replay safety of the alert rules. They measure the store as it is when the worker reads it, so

@@ -1,6 +1,6 @@
 import { notFound } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { StatsStore } from '../ports.ts';
+import type { StatsStore } from './stats-store.port.ts';
 import { totalsByDay, type DayTotals } from './day-totals.ts';
 
 const POLL_MS = 10;

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import type { CacheLookup, CacheStore } from '../ports.ts';
+import type { CacheLookup, CacheStore } from './cache-store.port.ts';
 import { createCircuitBreaker } from './circuit-breaker.ts';
 import { createSingleFlight } from './single-flight.ts';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS_SERVICE, type Principal } from '../auth/principal.ts';
 import { createCircuitBreaker } from '../cache/circuit-breaker.ts';
 import { AppError } from '../errors.ts';
-import type { RateLimitStore } from '../ports.ts';
+import type { RateLimitStore } from '../rate-limit/rate-limit-store.port.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

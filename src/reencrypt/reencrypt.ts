@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Keyring } from '../crypto/keyring.ts';
-import type { ReencryptionStore, SealedItem } from '../ports.ts';
+import type { ReencryptionStore, SealedItem } from './reencryption-store.port.ts';
 import { responseAad } from '../transactions/idempotent-create.ts';
 import { nameAad } from '../transactions/transaction-view.ts';
 import { secretAad } from '../webhooks/webhooks.service.ts';

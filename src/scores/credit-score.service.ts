@@ -3,7 +3,7 @@ import type { DayTotals } from '../analytics/day-totals.ts';
 import type { UserDays } from '../analytics/user-days.ts';
 import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
 import { notFound } from '../errors.ts';
-import type { AlertStore } from '../ports.ts';
+import type { AlertStore } from '../alerts/alert-store.port.ts';
 import { computeFactors } from './credit-score.factors.ts';
 import { CREDIT_SCORE_MODEL_VERSION, scoreOf } from './credit-score.model.ts';
 import type { CreditScoreResponse } from './credit-score.schemas.ts';

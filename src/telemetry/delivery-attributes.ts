@@ -1,4 +1,4 @@
-import type { WebhookDelivery } from '../ports.ts';
+import type { WebhookDelivery } from '../webhooks/webhook-store.port.ts';
 import type { SpanAttributes } from './tracing.ts';
 
 /** Ids and the attempt number: never the payload (it holds an amount) nor the receiver's secret. */

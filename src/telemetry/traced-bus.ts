@@ -1,4 +1,5 @@
-import type { BusMessage, ConsumedMessage, EventBus, SubscribeOptions } from '../ports.ts';
+import type { BusMessage, ConsumedMessage, EventBus, SubscribeOptions } from '../events/event-bus.port.ts';
+import { rememberWhileProcessing } from './consumed-event-contexts.ts';
 import { tracing, type SpanAttributes, type TraceCarrier } from './tracing.ts';
 
 /**
@@ -25,15 +26,6 @@ const idsOf = (headers: BusMessage['headers']): SpanAttributes => ({
   ...(headers?.['event-id'] === undefined ? {} : { 'fido.event_id': headers['event-id'] }),
   ...(headers?.['transaction-id'] === undefined ? {} : { 'fido.transaction_id': headers['transaction-id'] }),
 });
-
-/**
- * Contexts of the events in the batch being processed, by event id: the batch is handled as one,
- * so work queued per event (a webhook delivery) finds its own event's trace here.
- */
-const processing = new Map<string, TraceCarrier>();
-
-export const traceContextOfConsumedEvent = (eventId: string): TraceCarrier | undefined =>
-  processing.get(eventId) ?? tracing().current();
 
 /**
  * The bus with OpenTelemetry messaging spans (no maintained instrumentation exists for
@@ -128,12 +120,11 @@ export function traceBus(bus: EventBus): EventBus {
       contexts: () => (TraceCarrier | undefined)[],
       end: (error?: unknown) => void = () => undefined,
     ): Promise<void> {
-      const remembered: string[] = [];
+      const forget: (() => void)[] = [];
       contexts().forEach((carrier, i) => {
         const eventId = batch[i]?.headers?.['event-id'];
-        if (eventId === undefined || carrier === undefined) return;
-        processing.set(eventId, carrier);
-        remembered.push(eventId);
+        if (eventId !== undefined && carrier !== undefined)
+          forget.push(rememberWhileProcessing(eventId, carrier));
       });
       try {
         await options.handle(batch);
@@ -142,7 +133,7 @@ export function traceBus(bus: EventBus): EventBus {
         end(error);
         throw error;
       } finally {
-        for (const eventId of remembered) processing.delete(eventId);
+        for (const done of forget) done();
       }
     }
   }

@@ -1,4 +1,5 @@
-import type { Storage, TransactionStore } from '../ports.ts';
+import type { Storage } from '../storage.port.ts';
+import type { TransactionStore } from '../transactions/transaction-store.port.ts';
 import type { TransactionWrite } from '../transactions/transaction.ts';
 import { eventAttributes, tracing } from './tracing.ts';
 

@@ -1,6 +1,6 @@
 import type { Keyring } from '../crypto/keyring.ts';
 import { badRequest } from '../errors.ts';
-import type { HistoryPosition } from '../ports.ts';
+import type { HistoryPosition } from './transaction-store.port.ts';
 
 /**
  * Keyset cursors: the last position of a page, signed (HMAC) together with the query it belongs

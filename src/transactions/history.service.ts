@@ -4,7 +4,7 @@ import { actsFor, type Principal } from '../auth/principal.ts';
 import type { CachedAnswer, ReadCache, ReadRequest } from '../cache/read-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { invalidField, notFound } from '../errors.ts';
-import type { TransactionStore } from '../ports.ts';
+import type { TransactionStore } from './transaction-store.port.ts';
 import { decodeCursor, encodeCursor } from './history-cursor.ts';
 import { createOpenedRows } from './opened-rows.ts';
 import { DEFAULT_HISTORY_LIMIT, type HistoryQuery } from './transactions.schemas.ts';

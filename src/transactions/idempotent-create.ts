@@ -2,12 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.ts';
 import { AppError, conflict } from '../errors.ts';
 import { newTransactionId } from '../ids/ids.ts';
-import {
-  DuplicateIdError,
-  type IdempotencyRecord,
-  type IdempotencyStore,
-  type TransactionStore,
-} from '../ports.ts';
+import { DuplicateIdError, type TransactionStore } from './transaction-store.port.ts';
+import { type IdempotencyRecord, type IdempotencyStore } from './idempotency-store.port.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { BodyInput } from './transaction-input.ts';
 import type { TransactionRecord } from './transaction.ts';

@@ -3,7 +3,7 @@ import { actsFor, type Principal } from '../auth/principal.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { AppError, notFound, preconditionFailed } from '../errors.ts';
 import { newEventId, newTransactionId } from '../ids/ids.ts';
-import type { Storage } from '../ports.ts';
+import type { Storage } from '../storage.port.ts';
 import { createIdempotentCreate, type CreateResult } from './idempotent-create.ts';
 import { resolveFields, type BodyInput } from './transaction-input.ts';
 import { nameAad, openRecord, sealRecord, toResponse, withName } from './transaction-view.ts';

@@ -1,4 +1,4 @@
-import type { WebhookDelivery } from '../ports.ts';
+import type { WebhookDelivery } from './webhook-store.port.ts';
 import { sign } from './webhook-signature.ts';
 
 /** How attempts are bounded and spaced (WEBHOOK_* config). */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Metrics } from '../metrics.ts';
-import type { WebhookDelivery, WebhookStore } from '../ports.ts';
+import type { WebhookDelivery, WebhookStore } from './webhook-store.port.ts';
 import { deliveryAttributes } from '../telemetry/delivery-attributes.ts';
 import { tracing } from '../telemetry/tracing.ts';
 import { afterAttempt, send, type RetryPolicy } from './webhook-attempt.ts';

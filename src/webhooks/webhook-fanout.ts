@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../ports.ts';
+import type { WebhookDelivery, WebhookStore, WebhookSubscription } from './webhook-store.port.ts';
 import { withTraceContext } from '../telemetry/stored-trace-context.ts';
-import { tracing, type TraceCarrier } from '../telemetry/tracing.ts';
+import { traceContextOfEvent } from '../telemetry/consumed-event-contexts.ts';
 
 /** An event as webhooks carry it: its id, type and the exact JSON body receivers get. */
 export interface WebhookEvent {
@@ -9,8 +9,6 @@ export interface WebhookEvent {
   readonly eventType: string;
   /** The event's wire JSON; it must hold no customer name. */
   readonly payload: string;
-  /** The trace of the event's processing; the active one when absent. */
-  readonly traceContext?: TraceCarrier | undefined;
 }
 
 export interface WebhookFanOut {
@@ -60,7 +58,8 @@ export function createWebhookFanOut(
             lastAttemptAt: null,
             lastError: null,
             deliveredAt: null,
-            ...withTraceContext(event.traceContext ?? tracing().current()),
+            // so the send, later and maybe elsewhere, continues the write's trace
+            ...withTraceContext(traceContextOfEvent(event.eventId)),
           });
         }
       }

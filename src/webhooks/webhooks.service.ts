@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { notFound, validationFailed, type FieldError } from '../errors.ts';
 import { newTransactionId } from '../ids/ids.ts';
-import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../ports.ts';
+import type { WebhookDelivery, WebhookStore, WebhookSubscription } from './webhook-store.port.ts';
 import {
   MAX_URL_LENGTH,
   type CreatedWebhookResponse,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Subscription } from '../ports.ts';
+import type { Subscription } from '../events/event-bus.port.ts';
 
 const CHECK_EVERY_MS = 500;
 

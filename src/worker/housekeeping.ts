@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Storage } from '../ports.ts';
+import type { Storage } from '../storage.port.ts';
 import { every } from './periodic.ts';
 
 /** Rows deleted per statement, and statements per run: a run is bounded, the next one goes on. */

@@ -1,13 +1,8 @@
 import type { Logger } from 'pino';
 import { toWire } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import {
-  MessageRefusedError,
-  type BusMessage,
-  type EventBus,
-  type Outbox,
-  type RelaySlice,
-} from '../ports.ts';
+import { MessageRefusedError, type BusMessage, type EventBus } from '../events/event-bus.port.ts';
+import { type Outbox, type RelaySlice } from '../events/outbox.port.ts';
 
 export interface OutboxRelay {
   /** Wakes the relay now (a write just happened in this process). */

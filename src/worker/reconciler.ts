@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import type { StatsStore } from '../ports.ts';
+import type { StatsStore } from '../analytics/stats-store.port.ts';
 import { every } from './periodic.ts';
-import { reconcileUser } from './stats-projector.ts';
+import { reconcileUser } from '../analytics/stats-projection.service.ts';
 
 const PAGE = 200;
 /** A marker older than this belongs to a write that died before committing, or to a stuck worker. */

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import { parseWire } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ConsumedMessage, EventBus, EventPosition } from '../ports.ts';
+import type { ConsumedMessage, EventBus } from '../events/event-bus.port.ts';
+import type { EventPosition } from '../alerts/alert-store.port.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
 
 /**
  * The worker's entry point for `transactions.v1`: validates each message against the event
  * schema; a message that cannot be processed goes to the DLQ with its error and the rest carry
- * on. Valid events go to the projector; if it fails (a dependency down) the batch throws and is
- * delivered again, since offsets are committed only after this resolves.
+ * on. Valid events go to the reactions (projection, alerts, scores, webhooks); if they fail (a
+ * dependency down) the batch throws and is delivered again, since offsets are committed only
+ * after this resolves.
  */
 export function createTransactionEventsHandler(deps: {
   bus: EventBus;
@@ -16,7 +18,7 @@ export function createTransactionEventsHandler(deps: {
   logger: Logger;
   metrics: Metrics;
   /** `positions`: where each event sat on the topic (alert rules skip what they evaluated before). */
-  project: (
+  react: (
     events: readonly TransactionEvent[],
     positions: ReadonlyMap<TransactionEvent, EventPosition>,
   ) => Promise<unknown>;
@@ -57,7 +59,7 @@ export function createTransactionEventsHandler(deps: {
       }
     }
     if (events.length > 0) {
-      await deps.project(events, positions);
+      await deps.react(events, positions);
       deps.metrics.inc('events_projected_total', events.length);
     }
   };

@@ -1,22 +1,19 @@
 import type { Logger } from 'pino';
-import type { ReadCache } from '../cache/read-cache.ts';
 import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { toWire, topicsFor } from '../events/transaction-events.ts';
+import { topicsFor } from '../events/transaction-events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { WatchedPartitionCount } from '../events/partitioning.ts';
-import type { ConsumedMessage, EventBus, RelaySlice, Storage, Subscription } from '../ports.ts';
-import { traceContextOfConsumedEvent } from '../telemetry/traced-bus.ts';
+import type { ConsumedMessage, EventBus, Subscription } from '../events/event-bus.port.ts';
+import type { RelaySlice } from '../events/outbox.port.ts';
+import type { Storage } from '../storage.port.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { logAssignments } from './assignment-log.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { startReconciler } from './reconciler.ts';
-import { loadAlertRules } from '../alerts/alert-rules.ts';
-import { createStatsProjector } from './stats-projector.ts';
-import { createUserInteractions } from './user-interactions.ts';
 import { createTransactionEventsHandler } from './transaction-events.handler.ts';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
-import { createWebhookFanOut, type WebhookFanOut } from '../webhooks/webhook-fanout.ts';
+import type { TransactionReactions } from '../reactions/transaction-reactions.service.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 600_000;
 
@@ -28,8 +25,6 @@ export interface Worker {
   reconcile(): Promise<number>;
   /** Deletes expired idempotency keys and old finished webhook deliveries (also every 10 minutes). */
   housekeep(): Promise<{ idempotencyKeys: number; webhookDeliveries: number }>;
-  /** Queues webhook deliveries of events (transaction events are queued after their projection). */
-  readonly fanOut: WebhookFanOut;
   /** Sends queued webhook deliveries in the background. */
   readonly webhooks: WebhookDispatcher;
   /**
@@ -40,8 +35,10 @@ export interface Worker {
 }
 
 /**
- * The worker role: the outbox relay, the consumer of transactions.v1 in the worker group (one
- * member per process; partitions are shared across members), and the periodic reconciliation.
+ * The worker role, an entry point like the HTTP routes: the topics, the consumer of
+ * transactions.v1 in the worker group (one member per process; partitions are shared across
+ * members) handing each batch to the reactions service, the outbox relay of the partitions it
+ * consumes, the webhook sender, and the periodic reconciliation and housekeeping.
  */
 export async function startWorker(deps: {
   config: Config;
@@ -51,12 +48,13 @@ export async function startWorker(deps: {
   keyring: Keyring;
   bus: EventBus;
   partitionCount: WatchedPartitionCount;
-  cache: ReadCache;
+  reactions: TransactionReactions;
+  invalidate: (userId: string) => Promise<void>;
+  writeListeners: Set<() => void>;
+  deliveryListeners: Set<() => void>;
   clock: () => Date;
 }): Promise<Worker> {
-  const { config, logger, metrics, storage, bus, cache, clock } = deps;
-  const invalidate = (userId: string) => cache.invalidate(userId);
-  const rules = loadAlertRules(config.alertRulesFile);
+  const { config, logger, metrics, storage, bus, clock, invalidate } = deps;
   const topics = topicsFor(config.events.topicPrefix);
   await bus.ensureTopics([
     { name: topics.transactions, partitions: config.events.partitions },
@@ -78,45 +76,14 @@ export async function startWorker(deps: {
     baseBackoffMs: config.webhooks.backoffBaseMs,
     maxBackoffMs: config.webhooks.backoffMaxMs,
   });
-  const fanOut = createWebhookFanOut(storage.webhooks, clock, webhooks.nudge);
-  // the projector reads the velocity window's lead-in too, so the alert rules need no read of their own
-  const projectStats = createStatsProjector(
-    storage.stats,
-    clock,
-    invalidate,
-    rules.velocity.windowMinutes * 60_000,
-  );
-  const react = createUserInteractions({
-    storage,
-    rules,
-    bus,
-    topics,
-    notify: (outgoing) => fanOut.enqueue(outgoing),
-    invalidate,
-    metrics,
-    logger: logger.child({ component: 'user-interactions' }),
-    clock,
-  });
+  // a delivery queued in this process is sent at once, not at the dispatcher's next poll
+  deps.deliveryListeners.add(webhooks.nudge);
   const handle = createTransactionEventsHandler({
     bus,
     dlqTopic: topics.transactionsDlq,
     logger: logger.child({ component: 'stats-projector' }),
     metrics,
-    project: async (events, positions) => {
-      const rows = await projectStats(events);
-      // independent of each other; both complete before the batch's offsets are committed
-      await Promise.all([
-        fanOut.enqueue(
-          events.map((e) => ({
-            eventId: e.eventId,
-            eventType: e.type,
-            payload: toWire(e),
-            traceContext: traceContextOfConsumedEvent(e.eventId),
-          })),
-        ),
-        react(events, rows, positions),
-      ]);
-    },
+    react: (events, positions) => deps.reactions.handle(events, positions),
   });
   const subscription = await bus.subscribe({
     groupId: config.events.groupId,
@@ -149,6 +116,8 @@ export async function startWorker(deps: {
     pollMs: config.events.relayPollMs,
     slice: relaySlice,
   });
+  // an acknowledged write in this process is relayed at once, not at the relay's next poll
+  deps.writeListeners.add(relay.nudge);
   const stopReadingRelayBacklog = metrics.readRelayBacklog(() => {
     const slice = relaySlice();
     return slice.partitions.length === 0 ? Promise.resolve(0) : storage.outbox.backlog(slice);
@@ -174,7 +143,6 @@ export async function startWorker(deps: {
     relay,
     subscription,
     handle,
-    fanOut,
     webhooks,
     reconcile: () => reconciler.runOnce(),
     housekeep: () => housekeeping.runOnce(),
@@ -184,6 +152,8 @@ export async function startWorker(deps: {
       assignmentLog.stop();
       stopReadingLag();
       stopReadingRelayBacklog();
+      deps.writeListeners.delete(relay.nudge);
+      deps.deliveryListeners.delete(webhooks.nudge);
       // the final flush runs while this member still owns its partitions: once it leaves, their
       // next owner relays them, and a flush after that would publish the same events twice
       await relay.stop(relaySlice());

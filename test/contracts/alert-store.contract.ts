@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Alert, RuleState } from '../../src/alerts/alert-evaluation.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { unique, useStorage } from './storage.contract.ts';
 
 /** The AlertStore and CreditScoreStore contracts: every adapter runs this same suite. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { CacheStore } from '../../src/ports.ts';
+import type { CacheStore } from '../../src/cache/cache-store.port.ts';
 import { eventually, uniqueId } from '../helpers.ts';
 
 /** The CacheStore port's contract: every adapter runs this same suite, so they cannot drift apart. */

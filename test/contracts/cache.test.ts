@@ -12,7 +12,7 @@ import { createClient } from 'redis';
 import { createMemoryCacheStore } from '../../src/adapters/memory/memory-cache.ts';
 import { openRedisCacheStore } from '../../src/adapters/redis/redis-cache.ts';
 import { openRedisClient, type RedisClient } from '../../src/adapters/redis/redis-client.ts';
-import type { CacheStore } from '../../src/ports.ts';
+import type { CacheStore } from '../../src/cache/cache-store.port.ts';
 import { eventually, requireEnv, uniqueId } from '../helpers.ts';
 import { cacheStoreContract } from './cache.contract.ts';
 

@@ -5,7 +5,7 @@ import { after } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.ts';
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { requireEnv, uniqueId } from '../helpers.ts';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { DependencyUnavailableError } from '../../src/errors.ts';
 import { partitionOf } from '../../src/events/partitioning.ts';
-import type { BusMessage, ConsumedMessage, EventBus, Subscription } from '../../src/ports.ts';
+import type { BusMessage, ConsumedMessage, EventBus, Subscription } from '../../src/events/event-bus.port.ts';
 import { eventually, uniqueId } from '../helpers.ts';
 
 /** The EventBus port's contract: every adapter runs this same suite, so they cannot drift apart. */

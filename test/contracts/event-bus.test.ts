@@ -7,7 +7,7 @@ import { Admin } from '@platformatic/kafka';
 import { openEmbeddedBus } from '../../src/adapters/embedded-bus/embedded-bus.ts';
 import { createKafkaBus } from '../../src/adapters/kafka/kafka-bus.ts';
 import { DependencyUnavailableError } from '../../src/errors.ts';
-import type { ConsumedMessage, EventBus, Subscription } from '../../src/ports.ts';
+import type { ConsumedMessage, EventBus, Subscription } from '../../src/events/event-bus.port.ts';
 import { eventually, requireEnv, uniqueId } from '../helpers.ts';
 import { eventBusContract, TOPIC_PREFIX } from './event-bus.contract.ts';
 

@@ -8,7 +8,7 @@ import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.
 import { versionId } from '../../src/adapters/mongo/mongo-schema.ts';
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { partitionOf } from '../../src/events/partitioning.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionRecord } from '../../src/transactions/transaction.ts';
 import { requireEnv, uniqueId } from '../helpers.ts';
 

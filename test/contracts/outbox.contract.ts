@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partitionOf } from '../../src/events/partitioning.ts';
-import type { OutboxEntry, RelaySlice, Storage } from '../../src/ports.ts';
+import type { OutboxEntry, RelaySlice } from '../../src/events/outbox.port.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionRecord } from '../../src/transactions/transaction.ts';
 import { aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
 import type { OutboxSubject } from './outbox-subjects.ts';

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { createMemoryRateLimitStore } from '../../src/adapters/memory/memory-rate-limit.ts';
 import { openRedisClient } from '../../src/adapters/redis/redis-client.ts';
 import { openRedisRateLimitStore } from '../../src/adapters/redis/redis-rate-limit.ts';
-import type { RateLimitStore } from '../../src/ports.ts';
+import type { RateLimitStore } from '../../src/rate-limit/rate-limit-store.port.ts';
 import { eventually, requireEnv, uniqueId } from '../helpers.ts';
 
 /** The RateLimitStore contract, run against every adapter so they cannot drift apart. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SealedItem, Storage } from '../../src/ports.ts';
+import type { SealedItem } from '../../src/reencrypt/reencryption-store.port.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { aClaim, aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
 
 /** The ReencryptionStore port's contract, run against every adapter on a store of its own. */

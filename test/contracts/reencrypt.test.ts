@@ -7,7 +7,7 @@ import { MongoClient } from 'mongodb';
 import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.ts';
 import { toVersionDoc, type VersionDoc } from '../../src/adapters/mongo/mongo-schema.ts';
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { reencryptionContract, scanAll } from './reencrypt.contract.ts';
 import { aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
 

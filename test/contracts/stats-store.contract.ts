@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AmountRow, DayTotals } from '../../src/analytics/day-totals.ts';
-import type { PendingProjection, Storage } from '../../src/ports.ts';
+import type { PendingProjection } from '../../src/analytics/stats-store.port.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionRecord } from '../../src/transactions/transaction.ts';
 import { aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DuplicateIdError } from '../../src/ports.ts';
-import type { IdempotencyRecord, Storage } from '../../src/ports.ts';
+import { DuplicateIdError } from '../../src/transactions/transaction-store.port.ts';
+import type { IdempotencyRecord } from '../../src/transactions/idempotency-store.port.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import { eventStateOf } from '../../src/transactions/transaction.ts';
 import type { TransactionRecord, TransactionWrite } from '../../src/transactions/transaction.ts';
 

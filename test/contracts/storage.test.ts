@@ -8,7 +8,7 @@ import { openEmbeddedStorage } from '../../src/adapters/sqlite/embedded-storage.
 import { toVersionDoc, type VersionDoc } from '../../src/adapters/mongo/mongo-schema.ts';
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { DependencyUnavailableError } from '../../src/errors.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import {
   aClaim,
   aRecord,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Storage, WebhookDelivery, WebhookSubscription } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
+import type { WebhookDelivery, WebhookSubscription } from '../../src/webhooks/webhook-store.port.ts';
 import { unique, useStorage } from './storage.contract.ts';
 
 /** The WebhookStore contract: every adapter runs this same suite. */

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { expectedStats } from '../../scripts/stack/load.ts';
 import { startService, type ServiceProcess } from '../../scripts/stack/processes.ts';
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
+import { reconcileUser } from '../../src/analytics/stats-projection.service.ts';
 import {
   eventually,
   requireEnv,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { WebhookDelivery } from '../../src/ports.ts';
+import type { WebhookDelivery } from '../../src/webhooks/webhook-store.port.ts';
 import { afterAttempt, type RetryPolicy } from '../../src/webhooks/webhook-attempt.ts';
 import { deliveryId } from '../../src/webhooks/webhook-fanout.ts';
 import { sign, verify } from '../../src/webhooks/webhook-signature.ts';

@@ -11,9 +11,9 @@ import { createUserDays } from '../../src/analytics/user-days.ts';
 import { ANONYMOUS_SERVICE } from '../../src/auth/principal.ts';
 import { createReadCache } from '../../src/cache/read-cache.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import type { Storage } from '../../src/ports.ts';
+import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionWrite } from '../../src/transactions/transaction.ts';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
+import { reconcileUser } from '../../src/analytics/stats-projection.service.ts';
 import { requireEnv, uniqueId } from '../helpers.ts';
 
 /** A committed write as the service makes it, without HTTP (seeding thousands is the point). */

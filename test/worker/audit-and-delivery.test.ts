@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { topicsFor } from '../../src/events/transaction-events.ts';
-import type { ConsumedMessage } from '../../src/ports.ts';
-import { createStatsProjector } from '../../src/worker/stats-projector.ts';
+import type { ConsumedMessage } from '../../src/events/event-bus.port.ts';
+import { createStatsProjector } from '../../src/analytics/stats-projection.service.ts';
 import { createTransactionEventsHandler } from '../../src/worker/transaction-events.handler.ts';
 import { eventually, newTransaction, startApp, tokenFor, uniqueId, type TestApp } from '../helpers.ts';
 
@@ -162,7 +162,7 @@ for (const bus of ['kafka', 'embedded'] as const) {
         dlqTopic: topics().transactionsDlq,
         logger: t.deps.logger,
         metrics: t.deps.metrics,
-        project: createStatsProjector(t.deps.storage.stats, t.deps.clock, (user) =>
+        react: createStatsProjector(t.deps.storage.stats, t.deps.clock, (user) =>
           t.deps.cache.invalidate(user),
         ),
       });

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnService, type ServiceProcess } from '../../scripts/stack/processes.ts';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
+import { reconcileUser } from '../../src/analytics/stats-projection.service.ts';
 import {
   eventually,
   newTransaction,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { topicsFor } from '../../src/events/transaction-events.ts';
-import type { ConsumedMessage } from '../../src/ports.ts';
+import type { ConsumedMessage } from '../../src/events/event-bus.port.ts';
 import { eventually, newTransaction, startApp, tokenFor, uniqueId, type TestApp } from '../helpers.ts';
 
 /** Small thresholds so each rule is crossed by a handful of transactions. */

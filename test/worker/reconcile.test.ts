@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { reconcileUser } from '../../src/worker/stats-projector.ts';
+import { reconcileUser } from '../../src/analytics/stats-projection.service.ts';
 import { startApp, uniqueId, type StoreKind, type TestApp } from '../helpers.ts';
 
 for (const store of ['embedded', 'mongodb'] as const satisfies readonly StoreKind[]) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { ConsumedMessage, SubscribeOptions, Subscription } from '../../ports.ts';
+import type { ConsumedMessage, SubscribeOptions, Subscription } from '../../events/event-bus.port.ts';
 import { inWriteTransaction, readInt, readNumber, readText, type Row } from '../sqlite/embedded-sqlite.ts';
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DependencyUnavailableError } from '../../errors.ts';
 import { partitionOf } from '../../events/partitioning.ts';
-import type { BusMessage, EventBus, Subscription } from '../../ports.ts';
+import type { BusMessage, EventBus, Subscription } from '../../events/event-bus.port.ts';
 import { startEmbeddedSubscription, type EmbeddedLog } from './embedded-bus-subscription.ts';
 import { inWriteTransaction, readInt, readNumber } from '../sqlite/embedded-sqlite.ts';
 

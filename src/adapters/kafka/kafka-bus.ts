@@ -7,7 +7,12 @@ import {
   type BaseOptions,
 } from '@platformatic/kafka';
 import { DependencyUnavailableError } from '../../errors.ts';
-import { MessageRefusedError, type BusMessage, type EventBus, type Subscription } from '../../ports.ts';
+import {
+  MessageRefusedError,
+  type BusMessage,
+  type EventBus,
+  type Subscription,
+} from '../../events/event-bus.port.ts';
 import { DeadlineExceededError, withDeadline } from '../deadline.ts';
 import { startKafkaSubscription } from './kafka-subscription.ts';
 

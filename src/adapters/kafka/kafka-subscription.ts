@@ -7,7 +7,7 @@ import {
   type Message,
   type MessagesStream,
 } from '@platformatic/kafka';
-import type { ConsumedMessage, SubscribeOptions, Subscription } from '../../ports.ts';
+import type { ConsumedMessage, SubscribeOptions, Subscription } from '../../events/event-bus.port.ts';
 import { withDeadline } from '../deadline.ts';
 import { partitionLags } from './kafka-lag.ts';
 

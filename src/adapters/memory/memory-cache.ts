@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheLookup, CacheStore } from '../../ports.ts';
+import type { CacheLookup, CacheStore } from '../../cache/cache-store.port.ts';
 
 export interface MemoryCacheOptions {
   /** At most this many entries, and this many users' generations, are kept (least recent go). */

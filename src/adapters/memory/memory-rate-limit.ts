@@ -1,4 +1,4 @@
-import type { RateLimitHit, RateLimitStore } from '../../ports.ts';
+import type { RateLimitHit, RateLimitStore } from '../../rate-limit/rate-limit-store.port.ts';
 
 /** How often windows that have ended are dropped, so memory follows the active clients. */
 const SWEEP_EVERY_MS = 60_000;

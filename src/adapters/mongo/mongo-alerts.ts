@@ -2,7 +2,8 @@ import { MongoBulkWriteError } from 'mongodb';
 import type { Db, Filter } from 'mongodb';
 import type { Alert } from '../../alerts/alert-evaluation.ts';
 import type { Severity } from '../../alerts/alert-rules.ts';
-import type { AlertStore, CreditScoreStore } from '../../ports.ts';
+import type { AlertStore } from '../../alerts/alert-store.port.ts';
+import type { CreditScoreStore } from '../../scores/credit-score-store.port.ts';
 import type { Guard } from './mongo-guard.ts';
 
 /** `alerts`: one immutable document per alert, _id the deterministic alert id. */

@@ -1,5 +1,9 @@
 import type { Collection } from 'mongodb';
-import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from '../../ports.ts';
+import type {
+  ClaimResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+} from '../../transactions/idempotency-store.port.ts';
 import { isDuplicateKey } from './mongo-schema.ts';
 import type { Guard } from './mongo-guard.ts';
 

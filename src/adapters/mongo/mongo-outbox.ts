@@ -2,7 +2,7 @@ import type { Collection, Filter } from 'mongodb';
 import { DependencyUnavailableError } from '../../errors.ts';
 import { partitionOf } from '../../events/partitioning.ts';
 import { parseWire, toWire } from '../../events/transaction-events.ts';
-import type { Outbox, OutboxEntry, RelaySlice } from '../../ports.ts';
+import type { Outbox, OutboxEntry, RelaySlice } from '../../events/outbox.port.ts';
 import type { TransactionWrite } from '../../transactions/transaction.ts';
 import { traceContextOf } from '../../telemetry/stored-trace-context.ts';
 import { advanceHead } from './mongo-heads.ts';

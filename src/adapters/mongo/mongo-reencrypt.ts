@@ -1,5 +1,5 @@
 import type { Db, Filter } from 'mongodb';
-import type { ReencryptionStore, SealedItem } from '../../ports.ts';
+import type { ReencryptionStore, SealedItem } from '../../reencrypt/reencryption-store.port.ts';
 import { advanceHead } from './mongo-heads.ts';
 import { toRecord, versionId, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
 import type { Guard } from './mongo-guard.ts';

@@ -1,7 +1,7 @@
 import type { TraceCarrier } from '../../telemetry/tracing.ts';
 import type { Collection, Db } from 'mongodb';
 import type { AmountRow, CurrencyTotals, DayTotals } from '../../analytics/day-totals.ts';
-import type { PendingProjection, StatsStore } from '../../ports.ts';
+import type { PendingProjection, StatsStore } from '../../analytics/stats-store.port.ts';
 import { exactInt64, versionId, type HeadDoc, type VersionDoc } from './mongo-schema.ts';
 import type { Guard } from './mongo-guard.ts';
 

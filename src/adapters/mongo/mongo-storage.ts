@@ -1,8 +1,9 @@
 import { MongoClient } from 'mongodb';
 import type { Collection, Filter } from 'mongodb';
 import type { Logger } from 'pino';
-import { DuplicateIdError } from '../../ports.ts';
-import type { Storage, TransactionStore } from '../../ports.ts';
+import { DuplicateIdError } from '../../transactions/transaction-store.port.ts';
+import type { Storage } from '../../storage.port.ts';
+import type { TransactionStore } from '../../transactions/transaction-store.port.ts';
 import type { TransactionRecord, TransactionWrite } from '../../transactions/transaction.ts';
 import { createAlertIndexes, createMongoAlertStore, createMongoCreditScoreStore } from './mongo-alerts.ts';
 import { advanceHead } from './mongo-heads.ts';

@@ -1,5 +1,9 @@
 import { MongoBulkWriteError, type Db, type Filter, type WriteError } from 'mongodb';
-import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../../ports.ts';
+import type {
+  WebhookDelivery,
+  WebhookStore,
+  WebhookSubscription,
+} from '../../webhooks/webhook-store.port.ts';
 import type { Guard } from './mongo-guard.ts';
 import { traceContextOf, withTraceContext } from '../../telemetry/stored-trace-context.ts';
 import type { TraceCarrier } from '../../telemetry/tracing.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheEntry, CacheLookup, CacheStore } from '../../ports.ts';
+import type { CacheEntry, CacheLookup, CacheStore } from '../../cache/cache-store.port.ts';
 import { withDeadline } from '../deadline.ts';
 import type { RedisClient } from './redis-client.ts';
 import { redisScript } from './redis-script.ts';

@@ -1,4 +1,4 @@
-import type { RateLimitHit, RateLimitStore } from '../../ports.ts';
+import type { RateLimitHit, RateLimitStore } from '../../rate-limit/rate-limit-store.port.ts';
 import { withDeadline } from '../deadline.ts';
 import type { RedisClient } from './redis-client.ts';
 import { redisScript } from './redis-script.ts';

@@ -1,7 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Alert } from '../../alerts/alert-evaluation.ts';
 import type { Severity } from '../../alerts/alert-rules.ts';
-import type { AlertStore, CreditScoreStore } from '../../ports.ts';
+import type { AlertStore } from '../../alerts/alert-store.port.ts';
+import type { CreditScoreStore } from '../../scores/credit-score-store.port.ts';
 import {
   inWriteTransaction,
   readDate,

@@ -1,5 +1,9 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from '../../ports.ts';
+import type {
+  ClaimResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+} from '../../transactions/idempotency-store.port.ts';
 import {
   inWriteTransaction,
   readDate,

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { partitionOf } from '../../events/partitioning.ts';
 import { parseWire } from '../../events/transaction-events.ts';
-import type { Outbox, OutboxEntry, RelaySlice } from '../../ports.ts';
+import type { Outbox, OutboxEntry, RelaySlice } from '../../events/outbox.port.ts';
 import { traceContextFromText, withTraceContext } from '../../telemetry/stored-trace-context.ts';
 import {
   inWriteTransaction,

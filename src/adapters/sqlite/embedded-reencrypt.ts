@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import type { ReencryptionStore, SealedItem } from '../../ports.ts';
+import type { ReencryptionStore, SealedItem } from '../../reencrypt/reencryption-store.port.ts';
 import { readText, settle, type Row } from './embedded-sqlite.ts';
 
 interface Table {

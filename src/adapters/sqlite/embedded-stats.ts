@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { AmountRow, CurrencyTotals, DayTotals } from '../../analytics/day-totals.ts';
-import type { StatsStore } from '../../ports.ts';
+import type { StatsStore } from '../../analytics/stats-store.port.ts';
 import {
   inWriteTransaction,
   readDate,

@@ -1,6 +1,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { DuplicateIdError } from '../../ports.ts';
-import type { HistoryQuery, Storage, TransactionStore } from '../../ports.ts';
+import { DuplicateIdError } from '../../transactions/transaction-store.port.ts';
+import type { HistoryQuery, TransactionStore } from '../../transactions/transaction-store.port.ts';
+import type { Storage } from '../../storage.port.ts';
 import type { OutboxPartitioner } from '../../events/partitioning.ts';
 import { toWire } from '../../events/transaction-events.ts';
 import type { TransactionRecord, TransactionWrite } from '../../transactions/transaction.ts';

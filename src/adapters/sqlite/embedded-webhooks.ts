@@ -1,5 +1,9 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { WebhookDelivery, WebhookStore, WebhookSubscription } from '../../ports.ts';
+import type {
+  WebhookDelivery,
+  WebhookStore,
+  WebhookSubscription,
+} from '../../webhooks/webhook-store.port.ts';
 import {
   traceContextFromText,
   traceContextToText,

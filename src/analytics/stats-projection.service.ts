@@ -6,10 +6,10 @@ import {
   totalsByDay,
   type AmountRow,
   type DayTotals,
-} from '../analytics/day-totals.ts';
-import type { StatsStore } from '../ports.ts';
+} from './day-totals.ts';
+import type { StatsStore } from './stats-store.port.ts';
 import type { TransactionEvent } from '../transactions/transaction.ts';
-import { eventsByUser, mapBounded } from './per-user.ts';
+import { eventsByUser, mapBounded } from '../events/per-user.ts';
 
 /**
  * Keeps per-user statistics exact by RECOMPUTING each day an event touches (its before and after
