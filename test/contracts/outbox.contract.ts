@@ -93,6 +93,23 @@ export function outboxContract(subject: OutboxSubject): void {
       }
     });
 
+    void it("hands out each event with its write's stored trace context, and none for a write without one", async () => {
+      const traced = aRecord({ userId: unique('u') });
+      const untraced = aRecord({ userId: unique('u') });
+      const traceContext = {
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        tracestate: 'vendor=opaque',
+      };
+      await store().transactions.insert({ ...creation(traced), traceContext });
+      await store().transactions.insert(creation(untraced));
+      const entries = of(await outbox().pending(EVERYTHING, ALL), [traced, untraced]);
+      const contextOf = (record: TransactionRecord) =>
+        entries.find((e) => 'event' in e && e.event.userId === record.userId);
+      assert.deepEqual(contextOf(traced)?.traceContext, traceContext);
+      assert.ok(contextOf(untraced) !== undefined);
+      assert.equal(contextOf(untraced)?.traceContext, undefined);
+    });
+
     void it('marks published once: a second mark counts no first publication and nothing is handed out again', async () => {
       const records = await write(store(), 3);
       const entries = of(await outbox().pending(EVERYTHING, ALL), records);

@@ -122,6 +122,27 @@ export function webhookStoreContract(name: string, open: () => Promise<Storage>)
       assert.deepEqual(await webhooks().deliveries(sub.id, 10), [dead]);
     });
 
+    void it('keeps the trace context a delivery was queued with through its attempts', async () => {
+      const sub = aSubscription();
+      await webhooks().create(sub);
+      const traceContext = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+      const traced = aDelivery(sub.id, { traceContext, createdAt: at(1) });
+      const untraced = aDelivery(sub.id);
+      await webhooks().enqueue([traced, untraced]);
+      const retried: WebhookDelivery = {
+        ...traced,
+        attempts: 1,
+        lastError: 'HTTP 503',
+        lastAttemptAt: at(5),
+      };
+      await webhooks().update(retried);
+      assert.deepEqual(await webhooks().deliveries(sub.id, 10), [retried, untraced]);
+      assert.deepEqual(
+        (await webhooks().due(at(10), 10)).find((d) => d.id === traced.id)?.traceContext,
+        traceContext,
+      );
+    });
+
     void it('lists a subscription’s deliveries newest first, at most limit', async () => {
       const sub = aSubscription();
       await webhooks().create(sub);
