@@ -103,11 +103,13 @@ export function outboxContract(subject: OutboxSubject): void {
       await store().transactions.insert({ ...creation(traced), traceContext });
       await store().transactions.insert(creation(untraced));
       const entries = of(await outbox().pending(EVERYTHING, ALL), [traced, untraced]);
-      const contextOf = (record: TransactionRecord) =>
-        entries.find((e) => 'event' in e && e.event.userId === record.userId);
-      assert.deepEqual(contextOf(traced)?.traceContext, traceContext);
-      assert.ok(contextOf(untraced) !== undefined);
-      assert.equal(contextOf(untraced)?.traceContext, undefined);
+      const contextOf = (record: TransactionRecord) => {
+        const entry = entries.find((e) => 'event' in e && e.event.userId === record.userId);
+        assert.ok(entry && 'event' in entry, `no event of ${record.userId}`);
+        return entry.traceContext;
+      };
+      assert.deepEqual(contextOf(traced), traceContext);
+      assert.equal(contextOf(untraced), undefined);
     });
 
     void it('marks published once: a second mark counts no first publication and nothing is handed out again', async () => {
