@@ -6,15 +6,18 @@
  */
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../../src/config.ts';
-import { buildDeps } from '../../src/deps.ts';
 import { loggerOptions } from '../../src/logger.ts';
-import { startWorker } from '../../src/worker/worker.ts';
+import { startTracingFromEnv } from '../../src/telemetry/start-tracing.ts';
 
 const send = (message: unknown): void => {
   if (process.connected) process.send?.(message);
 };
 
 const config = loadConfigOrExit();
+// as main.ts does: before the modules it instruments load; nothing unless OTEL_EXPORTER_OTLP_ENDPOINT
+const tracing = await startTracingFromEnv({ role: config.role });
+const { buildDeps } = await import('../../src/deps.ts');
+const { startWorker } = await import('../../src/worker/worker.ts');
 const logger = pino(loggerOptions(config.logLevel));
 const deps = await buildDeps(config, logger);
 const report = (subscribed: boolean): void => {
@@ -42,6 +45,7 @@ const stop = (): void => {
   void (async () => {
     await worker.stop();
     await deps.close();
+    await tracing.shutdown();
     process.exit(0);
   })();
 };
