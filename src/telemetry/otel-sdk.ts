@@ -47,9 +47,9 @@ export function startOtelSdk(options: SdkOptions): Tracing {
         instrumentHooks: false,
         ignorePaths: ({ url }) => UNTRACED_PATHS.test(url),
       }),
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
-      }),
+      // outgoing only (a JWKS fetch): Fastify's plugin makes the server span and reads the
+      // incoming traceparent itself, and a second server span per request cost as much again
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       // values in a command are reported as '?' (enhancedDatabaseReporting stays off)
       new MongoDBInstrumentation(),
       // the command only: a SET or EVAL argument is a cached answer or a counter's key
