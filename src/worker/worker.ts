@@ -92,7 +92,7 @@ export async function startWorker(
   await deps.partitionCount.refresh(); // the topic exists now
   // the relay follows the consumer group: it publishes the events of the partitions this
   // member consumes, so each event has one relay and a dead worker's share moves with its
-  // partitions (docs/EVENTS.md)
+  // partitions (docs/ARCHITECTURE.md)
   const relaySlice = (): RelaySlice => {
     const count = deps.partitionCount.get();
     const partitions = subscription
