@@ -5,7 +5,7 @@
  *    missing and root, else one line saying what to install: the browser the console tests drive
  *    (scripts/testbed/ensure-browser.sh) and HAProxy (scripts/testbed/ensure-haproxy.sh);
  * 2. for the whole suite (no file arguments): the type check and the linter, as CI checks them;
- * 3. the test bed (idempotent; real Redis, Kafka and a MongoDB-protocol server on loopback);
+ * 3. the test bed (idempotent; real Redis, Kafka, a MongoDB-protocol server and Jaeger on loopback);
  * 4. every test file (or those given) with the URLs that reach the servers.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -41,7 +41,13 @@ for (const line of up.stdout.split('\n')) {
   const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
   if (match?.[1] !== undefined && match[2] !== undefined) env[match[1]] = match[2];
 }
-for (const name of ['MONGODB_URL', 'REDIS_URL', 'KAFKA_BROKERS']) {
+for (const name of [
+  'MONGODB_URL',
+  'REDIS_URL',
+  'KAFKA_BROKERS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'JAEGER_URL',
+]) {
   stopUnless(env[name] !== undefined, `test bed printed no ${name}`);
 }
 process.stdout.write(

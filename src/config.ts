@@ -181,7 +181,7 @@ function toConfig(env: Env): Config {
   });
 }
 
-/** The variables, their defaults and what they expect: the README's configuration table. */
+/** The variables, their defaults and what they expect: the table of docs/CONFIGURATION.md. */
 export function describeVariables(): { name: string; default: unknown; expected: string }[] {
   return Object.entries(EnvSchema.properties).map(([name, schema]) => ({
     name,

@@ -86,7 +86,7 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
   const keyring = createKeyring(parseKeys(encryptionKeys(config, logger)));
   const lifecycle = { withdrawn: false };
   // read from the bus once it is open; until then (and while the topic does not exist) writes
-  // record no partition and the relays assign one (docs/EVENTS.md)
+  // record no partition and the relays assign one (docs/ARCHITECTURE.md)
   const counted: { count?: WatchedPartitionCount } = {};
   const outboxPartition = partitionerFor({ get: () => counted.count?.get() ?? null });
   // a span around each write when tracing is on

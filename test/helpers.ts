@@ -12,7 +12,9 @@ import { buildApp } from '../src/http/app.ts';
 import { startWorker, type Worker } from '../src/worker/worker.ts';
 
 /** A server URL the test bed provides; a missing one fails the test loudly (never a silent skip). */
-export function requireEnv(name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS'): string {
+export function requireEnv(
+  name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS' | 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'JAEGER_URL',
+): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
     throw new Error(

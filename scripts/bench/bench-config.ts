@@ -3,6 +3,7 @@
  * full run sized to finish in reasonable time on the 2-core machine; BENCH_QUICK=1 is a smoke run
  * of a few seconds per target on tiny data (the smoke test uses it).
  */
+import { join } from 'node:path';
 
 export type TargetName = 'testbed' | 'embedded';
 export type PartName = 'http' | 'drain' | 'lag';
@@ -44,8 +45,10 @@ export interface BenchOptions {
     readonly deadlineS: number;
   };
   readonly lag: { readonly rate: number; readonly seconds: number; readonly deadlineS: number };
-  /** Where BENCHMARKS.md and benchmarks.json go. */
-  readonly outDir: string;
+  /** Where BENCHMARKS.md goes (`docs`), and where the raw results, benchmarks.json, go (beside this
+   * script, in `results/`); BENCH_OUT_DIR puts both in one directory (the smoke test's). */
+  readonly docsDir: string;
+  readonly resultsDir: string;
   /** Keep the seeded databases and data directories (for a look afterwards). */
   readonly keep: boolean;
 }
@@ -113,7 +116,8 @@ export function benchOptions(env: Env = process.env): BenchOptions {
       seconds: int('BENCH_LAG_SECONDS', 20, 2),
       deadlineS: int('BENCH_LAG_DEADLINE_S', 30, 15),
     },
-    outDir: env.BENCH_OUT_DIR ?? 'docs',
+    docsDir: env.BENCH_OUT_DIR ?? 'docs',
+    resultsDir: env.BENCH_OUT_DIR ?? join('scripts', 'bench', 'results'),
     keep: env.BENCH_KEEP === '1',
   };
 }

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: seeds realistic data, then measures the ceilings and our endpoints, the worker's
  * drain rate and the end-to-end lag, against the test bed and the embedded default (BENCH_TARGETS),
- * in one run. Prints the tables and writes them to BENCH_OUT_DIR/BENCHMARKS.md (keeping whatever
- * follows the end marker) with the raw results in benchmarks.json. Settings: bench-config.ts.
+ * in one run. Prints the tables and writes them to docs/BENCHMARKS.md (keeping whatever
+ * follows the end marker) with the raw results in scripts/bench/results/benchmarks.json (both in
+ * BENCH_OUT_DIR when it is set). Settings: bench-config.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,8 +52,9 @@ try {
 
 if (results.length > 0) {
   const seconds = (Date.now() - started.getTime()) / 1000;
-  mkdirSync(options.outDir, { recursive: true });
-  const mdPath = join(options.outDir, 'BENCHMARKS.md');
+  mkdirSync(options.docsDir, { recursive: true });
+  mkdirSync(options.resultsDir, { recursive: true });
+  const mdPath = join(options.docsDir, 'BENCHMARKS.md');
   const previous = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '';
   const kept = previous.includes(END) ? previous.slice(previous.indexOf(END) + END.length) : '\n';
   const md = markdown(options, environment, results, started, seconds) + kept;
@@ -66,7 +68,7 @@ if (results.length > 0) {
   });
   // formatted as the repository's Prettier would, so the written files pass `npm run lint`
   writeFileSync(mdPath, await prettier.format(md, { ...(await config(mdPath)), filepath: mdPath }));
-  const jsonPath = join(options.outDir, 'benchmarks.json');
+  const jsonPath = join(options.resultsDir, 'benchmarks.json');
   writeFileSync(jsonPath, await prettier.format(json, { ...(await config(jsonPath)), filepath: jsonPath }));
   process.stdout.write(`\nwrote ${mdPath} and ${jsonPath}\n`);
 }

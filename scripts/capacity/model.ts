@@ -1,7 +1,7 @@
 /**
  * `npm run capacity`: the capacity model of docs/SCALING.md, computed from figures measured here
  * and from assumptions named below. Measured: CPU per request and per event from the last
- * `npm run bench` (docs/benchmarks.json), and the size of each stored document from the service's
+ * `npm run bench` (scripts/bench/results/benchmarks.json), and the size of each stored document from the service's
  * own document mapping applied to the benchmark's realistic seed data. Assumed (not measurable on
  * this machine, so stated and easy to change): the traffic shape, the utilisation to plan for, what
  * one MongoDB shard sustains and the prices. Prints the markdown table SCALING.md quotes.
@@ -15,7 +15,7 @@ import { planUsers, random, writesOf } from '../bench/dataset.ts';
 import { ASSUMPTIONS, plan, type Measured } from './plan.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const file = process.argv[2] ?? join(ROOT, 'docs', 'benchmarks.json');
+const file = process.argv[2] ?? join(ROOT, 'scripts', 'bench', 'results', 'benchmarks.json');
 
 interface BenchTarget {
   readonly name: string;
@@ -62,9 +62,9 @@ function documentSizes(): { head: number; version: number; dayEntry: number; day
   return { head: head / count, version: version / count, dayEntry, daysPerTransaction: days / count };
 }
 
-/** Store operations per create on MongoDB, end to end, from `npm run costs` (docs/op-costs.json). */
+/** Store operations per create on MongoDB, end to end, from `npm run costs` (scripts/pipeline/results/op-costs.json). */
 function storeOpsPerCreate(): Measured['storeOpsPerCreate'] {
-  const costsFile = join(ROOT, 'docs', 'op-costs.json');
+  const costsFile = join(ROOT, 'scripts', 'pipeline', 'results', 'op-costs.json');
   interface Cost {
     reads: number;
     writes: number;
@@ -86,7 +86,11 @@ function storeOpsPerCreate(): Measured['storeOpsPerCreate'] {
     mongo.createWithKey[key] / creates +
     mongo.relay[key] / mongo.events +
     mongo.projector[key] / mongo.events;
-  return { writes: per('writes'), reads: per('reads'), source: `docs/op-costs.json, ${at}` };
+  return {
+    writes: per('writes'),
+    reads: per('reads'),
+    source: `scripts/pipeline/results/op-costs.json, ${at}`,
+  };
 }
 
 const measured: Measured = {

@@ -10,7 +10,7 @@ export interface Measured {
   readonly workerCpuUsPerEvent: number;
   /**
    * Store operations one create costs end to end on MongoDB, counted by `npm run costs`
-   * (docs/op-costs.json): the API's create with an Idempotency-Key, the relay's share of its
+   * (scripts/pipeline/results/op-costs.json): the API's create with an Idempotency-Key, the relay's share of its
    * batch, the projector's share of its batch (alerts, scores, webhook fan-out included).
    */
   readonly storeOpsPerCreate: { readonly writes: number; readonly reads: number; readonly source: string };

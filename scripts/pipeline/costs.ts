@@ -3,7 +3,7 @@
  * operations per create (without and with an Idempotency-Key), per event in the relay and per
  * event in the projector (alerts, scores, webhook fan-out included), and per batch where the work
  * is batched, on each store (op-costs.ts). Prints the markdown table docs/BENCHMARKS.md quotes and
- * writes docs/op-costs.json, which `npm run capacity` reads.
+ * writes scripts/pipeline/results/op-costs.json, which `npm run capacity` reads.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ const { values } = parseArgs({
     creates: { type: 'string', default: '20' },
     users: { type: 'string', default: '4' },
     stores: { type: 'string', default: 'embedded,mongodb' },
-    out: { type: 'string', default: join(import.meta.dirname, '..', '..', 'docs', 'op-costs.json') },
+    out: { type: 'string', default: join(import.meta.dirname, 'results', 'op-costs.json') },
   },
 });
 const stored = Number(values.stored);

@@ -98,9 +98,15 @@ export async function measureOperationCosts(options: {
     // read, so every marker records its partition; else the relay's count would include assigning
     // partitions to markers written before the count was known, a start-up cost that varies
     await deps.bus.ensureTopics([{ name: topicsFor(topicPrefix).transactions, partitions }]);
-    await deps.partitionCount.refresh();
-    if (deps.partitionCount.get() !== partitions)
-      throw new Error("the run topic's partition count was not read");
+    // a topic just created reaches the brokers' metadata a moment later: read until it shows
+    await poll(
+      async () => {
+        await deps.partitionCount.refresh();
+        return deps.partitionCount.get() === partitions;
+      },
+      10_000,
+      "the run topic's partition count read",
+    );
     const token = await new SignJWT({ scope: 'service' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('costs')

@@ -6,6 +6,10 @@ export interface Servers {
   readonly mongodbUrl: string;
   readonly redisUrl: string;
   readonly kafkaBrokers: string;
+  /** Jaeger's OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT), when known. */
+  readonly otlpEndpoint?: string;
+  /** Jaeger's query API and UI (JAEGER_URL), when known. */
+  readonly jaegerUrl?: string;
 }
 
 /** The servers from the environment, else from the test bed's up.sh (which prints them). */
@@ -23,10 +27,16 @@ export function serverUrls(): Servers {
     }
     for (const match of up.stdout.matchAll(/^([A-Z_]+)=(.*)$/gm)) env[match[1] ?? ''] = match[2];
   }
-  const { MONGODB_URL, REDIS_URL, KAFKA_BROKERS } = env;
+  const { MONGODB_URL, REDIS_URL, KAFKA_BROKERS, OTEL_EXPORTER_OTLP_ENDPOINT, JAEGER_URL } = env;
   if (MONGODB_URL === undefined || REDIS_URL === undefined || KAFKA_BROKERS === undefined) {
     process.stderr.write('no server URLs\n');
     process.exit(1);
   }
-  return { mongodbUrl: MONGODB_URL, redisUrl: REDIS_URL, kafkaBrokers: KAFKA_BROKERS };
+  return {
+    mongodbUrl: MONGODB_URL,
+    redisUrl: REDIS_URL,
+    kafkaBrokers: KAFKA_BROKERS,
+    ...(OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? {} : { otlpEndpoint: OTEL_EXPORTER_OTLP_ENDPOINT }),
+    ...(JAEGER_URL === undefined ? {} : { jaegerUrl: JAEGER_URL }),
+  };
 }

@@ -1,5 +1,5 @@
 # Shared by up.sh and down.sh (sourced, not run). See docs/TESTBED.md.
-# Everything here prints to stderr only: stdout of up.sh carries the three URL lines alone.
+# Everything here prints to stderr only: stdout of up.sh carries the URL lines alone.
 
 TESTBED_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$TESTBED_DIR/../.." && pwd)"
@@ -14,6 +14,11 @@ REDIS_PORT=${TESTBED_REDIS_PORT:-16379}
 KAFKA_PORT=${TESTBED_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${TESTBED_KAFKA_CONTROLLER_PORT:-19093}
 MONGODB_PORT=${TESTBED_MONGODB_PORT:-37017}
+# Jaeger: OTLP/HTTP (the endpoint up.sh prints), OTLP/gRPC, query API + UI (printed), query gRPC.
+JAEGER_OTLP_PORT=${TESTBED_JAEGER_OTLP_PORT:-14318}
+JAEGER_OTLP_GRPC_PORT=${TESTBED_JAEGER_OTLP_GRPC_PORT:-14317}
+JAEGER_QUERY_PORT=${TESTBED_JAEGER_QUERY_PORT:-16686}
+JAEGER_QUERY_GRPC_PORT=${TESTBED_JAEGER_QUERY_GRPC_PORT:-16685}
 
 REDIS_DIR="$SERVICES/redis"
 REDIS_PID="$REDIS_DIR/redis.pid"
@@ -29,11 +34,17 @@ FERRETDB_BIN="$SERVICES/bin/ferretdb"
 FERRETDB_PID="$FERRETDB_DIR/ferretdb.pid"
 FERRETDB_LOG="$FERRETDB_DIR/ferretdb.log"
 
+JAEGER_DIR="$SERVICES/jaeger"
+JAEGER_BIN="$SERVICES/bin/jaeger"
+JAEGER_PID="$JAEGER_DIR/jaeger.pid"
+JAEGER_LOG="$JAEGER_DIR/jaeger.log"
+
 # What each server's /proc/PID/cmdline must contain, so that a stale pid file whose pid
 # now belongs to another process is never mistaken for our server (nor killed).
 REDIS_MATCH="redis-server"
 KAFKA_MATCH="kafka.Kafka"
 FERRETDB_MATCH="$FERRETDB_BIN"
+JAEGER_MATCH="$JAEGER_BIN"
 
 log() { printf '[testbed +%ss] %s\n' "$SECONDS" "$*" >&2; }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Starts the local test bed: Redis, a single-node Kafka (KRaft) and FerretDB (MongoDB protocol
-# on SQLite), all on 127.0.0.1, provisioning whatever is missing first. Idempotent: servers
-# already running are only re-checked. Waits until each one answers a real request, then prints
-# on stdout exactly:
+# Starts the local test bed: Redis, a single-node Kafka (KRaft), FerretDB (MongoDB protocol
+# on SQLite) and Jaeger (OTLP traces, in memory), all on 127.0.0.1, provisioning whatever is
+# missing first. Idempotent: servers already running are only re-checked. Waits until each one
+# answers a real request, then prints on stdout exactly:
 #   MONGODB_URL=...
 #   REDIS_URL=...
 #   KAFKA_BROKERS=...
+#   OTEL_EXPORTER_OTLP_ENDPOINT=...   (Jaeger's OTLP/HTTP receiver)
+#   JAEGER_URL=...                    (Jaeger's query API and UI)
 # and nothing else (progress and logs go to stderr). Exits non-zero, after printing the tail of
 # the server's log, when a server does not come up. See docs/TESTBED.md.
 set -euo pipefail
@@ -18,6 +20,7 @@ MVN_REPO="$CACHE/m2"
 KAFKA_POM="$TESTBED_DIR/kafka/pom.xml"
 KAFKA_LOG4J="$TESTBED_DIR/kafka/log4j2.properties"
 FERRETDB_SRC="$TESTBED_DIR/ferretdb"
+JAEGER_SRC="$TESTBED_DIR/jaeger"
 
 started_at=$SECONDS
 
@@ -208,9 +211,65 @@ start_ferretdb() {
   echo "$!" >"$FERRETDB_PID"
 }
 
+# ---------------------------------------------------------------- Jaeger
+
+ensure_jaeger() {
+  local f rebuild=
+  if [[ ! -x $JAEGER_BIN ]]; then
+    rebuild="binary missing"
+  else
+    for f in go.mod go.sum; do
+      if [[ $JAEGER_SRC/$f -nt $JAEGER_BIN ]]; then
+        rebuild="$f changed"
+      fi
+    done
+  fi
+  [[ -n $rebuild ]] || return 0
+  need go "install Go 1.24.6 or newer" || return 1
+  if pid_of "$JAEGER_PID" "$JAEGER_MATCH" >/dev/null; then
+    log "jaeger: binary changes, stopping the running server first"
+    stop_server jaeger "$JAEGER_PID" "$JAEGER_MATCH" 15
+  fi
+  local version
+  version=$(awk '$1 == "github.com/jaegertracing/jaeger" { print $2 }' "$JAEGER_SRC/go.mod")
+  log "jaeger: building $JAEGER_BIN $version ($rebuild; a cold build takes about 6 minutes)"
+  mkdir -p "$(dirname "$JAEGER_BIN")"
+  # The wrapper module only pins jaeger's version and repeats its replace directive (go.mod);
+  # the -X sets what `jaeger version` and its startup log report (Jaeger's release sets it so too).
+  (cd "$JAEGER_SRC" && go build -buildvcs=false -trimpath \
+    -ldflags "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$version" \
+    -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) >&2 || {
+    log "jaeger: go build failed"
+    return 1
+  }
+  mv "$JAEGER_BIN.tmp" "$JAEGER_BIN" || return 1
+}
+
+start_jaeger() {
+  local pid
+  mkdir -p "$JAEGER_DIR"
+  if pid=$(pid_of "$JAEGER_PID" "$JAEGER_MATCH"); then
+    if [[ $JAEGER_SRC/config.yaml -nt $JAEGER_PID ]]; then
+      log "jaeger: config.yaml changed, restarting"
+      stop_server jaeger "$JAEGER_PID" "$JAEGER_MATCH" 15
+    else
+      log "jaeger: already running (pid $pid)"
+      return 0
+    fi
+  fi
+  log "jaeger: starting, OTLP on 127.0.0.1:$JAEGER_OTLP_PORT (HTTP) and :$JAEGER_OTLP_GRPC_PORT (gRPC)," \
+    "query API/UI on 127.0.0.1:$JAEGER_QUERY_PORT (gRPC :$JAEGER_QUERY_GRPC_PORT), in-memory storage"
+  printf '==== up.sh: starting jaeger at %s ====\n' "$(date -Is)" >>"$JAEGER_LOG"
+  TESTBED_JAEGER_OTLP_PORT=$JAEGER_OTLP_PORT TESTBED_JAEGER_OTLP_GRPC_PORT=$JAEGER_OTLP_GRPC_PORT \
+    TESTBED_JAEGER_QUERY_PORT=$JAEGER_QUERY_PORT TESTBED_JAEGER_QUERY_GRPC_PORT=$JAEGER_QUERY_GRPC_PORT \
+    setsid "$JAEGER_BIN" --config "$JAEGER_SRC/config.yaml" \
+    </dev/null >>"$JAEGER_LOG" 2>&1 3>&- 9>&- &
+  echo "$!" >"$JAEGER_PID"
+}
+
 # ---------------------------------------------------------------- main
 
-# Everything below writes progress to stderr; only the final three lines go to stdout.
+# Everything below writes progress to stderr; only the final five lines go to stdout.
 # The servers are started with fds 3 (the real stdout) and 9 (the lock) closed: otherwise
 # `up.sh | cat` would never see EOF and the next up.sh would wait for the lock forever.
 exec 3>&1 1>&2
@@ -222,18 +281,20 @@ if [[ ! -x $NODE ]]; then
   exit 1
 fi
 
-mkdir -p "$SERVICES" "$CACHE" "$REDIS_DIR" "$KAFKA_DIR" "$FERRETDB_DIR"
+mkdir -p "$SERVICES" "$CACHE" "$REDIS_DIR" "$KAFKA_DIR" "$FERRETDB_DIR" "$JAEGER_DIR"
 
 failed=()
-declare -A log_of=([redis]="$REDIS_LOG" [kafka]="$KAFKA_LOG" [mongodb]="$FERRETDB_LOG")
-declare -A pid_file_of=([redis]="$REDIS_PID" [kafka]="$KAFKA_PID" [mongodb]="$FERRETDB_PID")
+declare -A log_of=([redis]="$REDIS_LOG" [kafka]="$KAFKA_LOG" [mongodb]="$FERRETDB_LOG" [jaeger]="$JAEGER_LOG")
+declare -A pid_file_of=([redis]="$REDIS_PID" [kafka]="$KAFKA_PID" [mongodb]="$FERRETDB_PID" [jaeger]="$JAEGER_PID")
 
-# Kafka (Maven download, JVM start) and FerretDB (Go build) are provisioned and started in
-# parallel; Redis meanwhile in the foreground.
+# Kafka (Maven download, JVM start), FerretDB and Jaeger (Go builds) are provisioned and started
+# in parallel; Redis meanwhile in the foreground.
 (ensure_kafka && start_kafka) &
 kafka_job=$!
 (ensure_ferretdb && start_ferretdb) &
 ferretdb_job=$!
+(ensure_jaeger && start_jaeger) &
+jaeger_job=$!
 
 if ! (ensure_redis && start_redis); then
   failed+=(redis)
@@ -244,9 +305,12 @@ fi
 if ! wait "$ferretdb_job"; then
   failed+=(mongodb)
 fi
+if ! wait "$jaeger_job"; then
+  failed+=(jaeger)
+fi
 
 to_check=()
-for name in redis kafka mongodb; do
+for name in redis kafka mongodb jaeger; do
   if [[ " ${failed[*]} " != *" $name "* ]]; then
     to_check+=(--pid "$name=${pid_file_of[$name]}" "$name")
   fi
@@ -256,7 +320,8 @@ if ((${#to_check[@]} > 0)); then
   log "waiting for the servers to answer"
   wait_rc=0
   not_ready=$(MONGODB_URL="mongodb://127.0.0.1:$MONGODB_PORT/fido" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
-    KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" "$NODE" "$TESTBED_DIR/wait-ready.ts" "${to_check[@]}") || wait_rc=$?
+    KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$JAEGER_OTLP_PORT" \
+    JAEGER_URL="http://127.0.0.1:$JAEGER_QUERY_PORT" "$NODE" "$TESTBED_DIR/wait-ready.ts" "${to_check[@]}") || wait_rc=$?
   if ((wait_rc != 0)) && [[ -z $not_ready ]]; then
     log "wait-ready.ts itself failed (exit $wait_rc)"
     not_ready=$(printf '%s\n' "${to_check[@]}" | grep -vE '^(--pid|.*=.*)$')
@@ -292,3 +357,5 @@ exec 1>&3 3>&-
 printf 'MONGODB_URL=mongodb://127.0.0.1:%s/fido\n' "$MONGODB_PORT"
 printf 'REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
 printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+printf 'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%s\n' "$JAEGER_OTLP_PORT"
+printf 'JAEGER_URL=http://127.0.0.1:%s\n' "$JAEGER_QUERY_PORT"

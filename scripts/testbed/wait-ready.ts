@@ -2,7 +2,7 @@
 //
 // Usage:
 //   node scripts/testbed/wait-ready.ts [--pid NAME=PIDFILE]... [--timeout SECONDS] NAME...
-//   NAME is one of: redis, kafka, mongodb
+//   NAME is one of: redis, kafka, mongodb, jaeger
 //
 // Each server is polled until it answers, within its own deadline (Kafka 60 s, others 30 s,
 // or --timeout for all). With --pid, a server whose process has exited fails at once instead
@@ -10,22 +10,25 @@
 // become ready are printed on stdout, one per line. Exit code 0 when all are ready, 1 otherwise,
 // 2 on bad usage.
 //
-// Addresses come from MONGODB_URL, REDIS_URL and KAFKA_BROKERS, defaulting to the test bed's.
+// Addresses come from MONGODB_URL, REDIS_URL, KAFKA_BROKERS, OTEL_EXPORTER_OTLP_ENDPOINT (Jaeger's
+// OTLP/HTTP receiver) and JAEGER_URL (its query API), defaulting to the test bed's.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { createClient } from 'redis';
 import { Admin } from '@platformatic/kafka';
 
-type ServerName = 'redis' | 'kafka' | 'mongodb';
+type ServerName = 'redis' | 'kafka' | 'mongodb' | 'jaeger';
 
-const SERVER_NAMES: readonly ServerName[] = ['redis', 'kafka', 'mongodb'];
+const SERVER_NAMES: readonly ServerName[] = ['redis', 'kafka', 'mongodb', 'jaeger'];
 
 const DEFAULT_DEADLINE_MS: Record<ServerName, number> = {
   redis: 30_000,
   kafka: 60_000,
   mongodb: 30_000,
+  jaeger: 30_000,
 };
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
@@ -34,6 +37,11 @@ const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
   .split(',')
   .map((b) => b.trim())
   .filter((b) => b !== '');
+const OTLP_ENDPOINT = (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:14318').replace(
+  /\/+$/,
+  '',
+);
+const JAEGER_URL = (process.env.JAEGER_URL ?? 'http://127.0.0.1:16686').replace(/\/+$/, '');
 
 // A single attempt never takes longer than this, whatever the client does.
 const ATTEMPT_TIMEOUT_MS = 5_000;
@@ -141,10 +149,59 @@ async function checkKafka(): Promise<string> {
   }
 }
 
+const JAEGER_PROBE_SERVICE = 'testbed-wait-ready';
+
+async function checkJaeger(): Promise<string> {
+  // One span by OTLP/HTTP JSON, then the query API must list its service: both ends answer and
+  // the pipeline between them (receiver, batch, in-memory storage) works.
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const post = await fetch(`${OTLP_ENDPOINT}/v1/traces`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: JAEGER_PROBE_SERVICE } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: randomBytes(16).toString('hex'),
+                  spanId: randomBytes(8).toString('hex'),
+                  name: 'probe',
+                  kind: 1,
+                  startTimeUnixNano: String(nowNs),
+                  endTimeUnixNano: String(nowNs + 1_000_000n),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  if (!post.ok) {
+    throw new Error(`OTLP POST answered ${post.status}: ${(await post.text()).slice(0, 200)}`);
+  }
+  const get = await fetch(`${JAEGER_URL}/api/services`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+  if (!get.ok) {
+    throw new Error(`GET /api/services answered ${get.status}`);
+  }
+  const body = (await get.json()) as { data?: unknown };
+  if (!Array.isArray(body.data) || !body.data.includes(JAEGER_PROBE_SERVICE)) {
+    throw new Error(
+      `GET /api/services does not list ${JAEGER_PROBE_SERVICE} yet: ${JSON.stringify(body.data)}`,
+    );
+  }
+  return 'OTLP span accepted and its service listed by the query API';
+}
+
 const CHECKS: Record<ServerName, () => Promise<string>> = {
   redis: checkRedis,
   kafka: checkKafka,
   mongodb: checkMongodb,
+  jaeger: checkJaeger,
 };
 
 function processAlive(pidFile: string): { alive: boolean; detail: string } {
@@ -215,7 +272,7 @@ async function waitFor(name: ServerName, deadlineMs: number, pidFile: string | u
 function usage(message: string): never {
   log(message);
   log(
-    'usage: node scripts/testbed/wait-ready.ts [--pid NAME=PIDFILE]... [--timeout SECONDS] redis|kafka|mongodb...',
+    'usage: node scripts/testbed/wait-ready.ts [--pid NAME=PIDFILE]... [--timeout SECONDS] redis|kafka|mongodb|jaeger...',
   );
   process.exit(2);
 }

@@ -11,7 +11,7 @@ export const partitionOf = (key: string, partitions: number): number =>
 /**
  * The partition count of `transactions.v1` as read from the bus (topic metadata), shared by the
  * writers (each outbox marker records its event's partition) and the relay. Null until read: a
- * marker written then carries no partition and the relays assign it (see docs/EVENTS.md).
+ * marker written then carries no partition and the relays assign it (see docs/ARCHITECTURE.md).
  */
 export interface PartitionCount {
   get(): number | null;

@@ -1,24 +1,14 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { alertsRoutes } from '../alerts/alerts.routes.ts';
-import type { AlertsService } from '../alerts/alerts.service.ts';
 import { analyticsRoutes } from '../analytics/analytics.routes.ts';
-import type { AnalyticsService } from '../analytics/analytics.service.ts';
-import type { ConsoleLogin } from '../console/console-login.ts';
 import { consoleRoutes } from '../console/console.routes.ts';
 import { creditScoreRoutes } from '../scores/credit-score.routes.ts';
-import type { CreditScoreService } from '../scores/credit-score.service.ts';
 import { requireAuth } from '../auth/auth-hooks.ts';
-import type { Authenticate } from '../auth/authenticator.ts';
+import type { Deps } from '../deps.ts';
 import { transactionRoutes } from '../transactions/transactions.routes.ts';
 import { webhookRoutes } from '../webhooks/webhooks.routes.ts';
-import type { WebhookService } from '../webhooks/webhooks.service.ts';
-import type { HistoryService } from '../transactions/history.service.ts';
-import type { Metrics } from '../metrics.ts';
-import type { Config } from '../config.ts';
-import type { TransactionService } from '../transactions/transactions.service.ts';
 import {
   clientErrorHandler,
   DOCS_CSP,
@@ -29,36 +19,34 @@ import {
   requestIdFor,
 } from './hardening.ts';
 import { accessLogOptions } from './access-log.ts';
-import { healthRoutes, type HealthCheck } from './health.routes.ts';
+import { healthRoutes } from './health.routes.ts';
 import { registerDraining } from './draining.ts';
 import { registerMetrics } from './metrics.routes.ts';
 import { registerJsonBodies } from './json-body.ts';
 import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerProblemHandlers } from './problems.ts';
-import { limitRequests, type RateLimit } from './rate-limit.ts';
+import { limitRequests } from './rate-limit.ts';
 import { validatorCompiler } from './validation.ts';
 
-export interface AppDeps {
-  readonly logger: Logger;
-  readonly health: readonly HealthCheck[];
-  readonly metrics: Metrics;
-  readonly config: Pick<Config, 'trustProxyHops'>;
-  readonly transactions: TransactionService;
-  readonly history: HistoryService;
-  readonly analytics: AnalyticsService;
-  readonly webhooks: WebhookService;
-  readonly creditScores: CreditScoreService;
-  readonly alerts: AlertsService;
-  /** null when AUTH_DISABLED=true */
-  readonly authenticate: Authenticate | null;
-  /** Per-client request budget of the /api/v1 routes. */
-  readonly rateLimit: RateLimit;
-  /** Origins CORS allows; empty: CORS off. */
-  readonly corsOrigins: readonly string[];
-  /** The console's local sign-in; null unless the service runs on its embedded default. */
-  readonly consoleLogin: ConsoleLogin | null;
-}
+/** What the HTTP entry point uses of the composition root's dependencies. */
+export type AppDeps = Pick<
+  Deps,
+  | 'logger'
+  | 'health'
+  | 'metrics'
+  | 'config'
+  | 'transactions'
+  | 'history'
+  | 'analytics'
+  | 'webhooks'
+  | 'creditScores'
+  | 'alerts'
+  | 'authenticate'
+  | 'rateLimit'
+  | 'corsOrigins'
+  | 'consoleLogin'
+>;
 
 /** SPEC: bodies over 16 KiB are refused with 413. */
 export const BODY_LIMIT_BYTES = 16 * 1024;

@@ -101,53 +101,37 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.put(
-    '/transactions/:id',
+  // PUT replaces the mutable fields, PATCH merges some (RFC 7396); both answer the new version
+  const updates = [
+    { method: 'PUT', body: ReplaceBody, summary: 'Replace the mutable fields of a transaction' },
     {
+      method: 'PATCH',
+      body: PatchBody,
+      summary: 'Update some fields of a transaction (JSON merge patch)',
+    },
+  ] as const;
+  for (const { method, body, summary } of updates) {
+    app.route({
+      method,
+      url: '/transactions/:id',
       config: { scope: 'transactions:write' },
       attachValidation: true,
       schema: {
         tags: ['transactions'],
-        summary: 'Replace the mutable fields of a transaction',
+        summary,
         params: IdParams,
         headers: IfMatchHeaders,
-        body: ReplaceBody,
+        body,
         response: { 200: TransactionResponse, ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
       },
-    },
-    async (request, reply) => {
-      const ifMatch = ifMatchOf(request.headers['if-match']);
-      return sendTransaction(
-        reply,
-        200,
-        await service.replace(request.params.id, bodyInput(request), ifMatch, request.principal),
-      );
-    },
-  );
-
-  app.patch(
-    '/transactions/:id',
-    {
-      config: { scope: 'transactions:write' },
-      attachValidation: true,
-      schema: {
-        tags: ['transactions'],
-        summary: 'Update some fields of a transaction (JSON merge patch)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        body: PatchBody,
-        response: { 200: TransactionResponse, ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
+      handler: async (request, reply) => {
+        const ifMatch = ifMatchOf(request.headers['if-match']);
+        const args = [request.params.id, bodyInput(request), ifMatch, request.principal] as const;
+        const updated = method === 'PUT' ? service.replace(...args) : service.patch(...args);
+        return sendTransaction(reply, 200, await updated);
       },
-    },
-    async (request, reply) => {
-      const ifMatch = ifMatchOf(request.headers['if-match']);
-      return sendTransaction(
-        reply,
-        200,
-        await service.patch(request.params.id, bodyInput(request), ifMatch, request.principal),
-      );
-    },
-  );
+    });
+  }
 
   app.delete(
     '/transactions/:id',

@@ -26,7 +26,7 @@ interface Options {
   readonly pollMs: number;
   /**
    * The partitions this relay publishes now: those its consumer-group member owns, so each event
-   * has one relay (docs/EVENTS.md). Null: every partition (a relay alone, e.g. in a tool).
+   * has one relay (docs/ARCHITECTURE.md). Null: every partition (a relay alone, e.g. in a tool).
    */
   readonly slice: () => RelaySlice | null;
 }

@@ -1,19 +1,13 @@
-import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { Keyring } from '../crypto/keyring.ts';
 import { topicsFor } from '../events/transaction-events.ts';
-import type { Metrics } from '../metrics.ts';
-import type { WatchedPartitionCount } from '../events/partitioning.ts';
-import type { ConsumedMessage, EventBus, Subscription } from '../events/event-bus.port.ts';
+import type { Deps } from '../deps.ts';
+import type { ConsumedMessage, Subscription } from '../events/event-bus.port.ts';
 import type { RelaySlice } from '../events/outbox.port.ts';
-import type { Storage } from '../storage.port.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { logAssignments } from './assignment-log.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { startReconciler } from './reconciler.ts';
 import { createTransactionEventsHandler } from './transaction-events.handler.ts';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
-import type { TransactionReactions } from '../reactions/transaction-reactions.service.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 600_000;
 
@@ -40,20 +34,23 @@ export interface Worker {
  * members) handing each batch to the reactions service, the outbox relay of the partitions it
  * consumes, the webhook sender, and the periodic reconciliation and housekeeping.
  */
-export async function startWorker(deps: {
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  storage: Storage;
-  keyring: Keyring;
-  bus: EventBus;
-  partitionCount: WatchedPartitionCount;
-  reactions: TransactionReactions;
-  invalidate: (userId: string) => Promise<void>;
-  writeListeners: Set<() => void>;
-  deliveryListeners: Set<() => void>;
-  clock: () => Date;
-}): Promise<Worker> {
+export async function startWorker(
+  deps: Pick<
+    Deps,
+    | 'config'
+    | 'logger'
+    | 'metrics'
+    | 'storage'
+    | 'keyring'
+    | 'bus'
+    | 'partitionCount'
+    | 'reactions'
+    | 'invalidate'
+    | 'writeListeners'
+    | 'deliveryListeners'
+    | 'clock'
+  >,
+): Promise<Worker> {
   const { config, logger, metrics, storage, bus, clock, invalidate } = deps;
   const topics = topicsFor(config.events.topicPrefix);
   await bus.ensureTopics([
@@ -95,7 +92,7 @@ export async function startWorker(deps: {
   await deps.partitionCount.refresh(); // the topic exists now
   // the relay follows the consumer group: it publishes the events of the partitions this
   // member consumes, so each event has one relay and a dead worker's share moves with its
-  // partitions (docs/EVENTS.md)
+  // partitions (docs/ARCHITECTURE.md)
   const relaySlice = (): RelaySlice => {
     const count = deps.partitionCount.get();
     const partitions = subscription

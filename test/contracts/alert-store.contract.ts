@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Alert, RuleState } from '../../src/alerts/alert-evaluation.ts';
 import type { Storage } from '../../src/storage.port.ts';
-import { unique, useStorage } from './storage.contract.ts';
+import { useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The AlertStore and CreditScoreStore contracts: every adapter runs this same suite. */
 
@@ -11,13 +12,13 @@ const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
 export function anAlert(overrides: Partial<Alert> = {}): Alert {
   return {
-    id: unique('al'),
-    userId: unique('u'),
+    id: uniqueId('al'),
+    userId: uniqueId('u'),
     rule: 'velocity',
     ruleKey: 'velocity:debit:GHS',
     severity: 'medium',
     raisedAt: T0,
-    transactionId: unique('tx'),
+    transactionId: uniqueId('tx'),
     details: {
       metric: 'debit_total',
       value: '5000.01',
@@ -63,12 +64,12 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
     });
 
     void it('lists newest first, ties by id descending, and pages by keyset exactly once each', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       // Three alerts per instant, so most page boundaries fall inside a tie.
       const all = Array.from({ length: 25 }, (_, i) =>
         anAlert({
           userId,
-          id: `al-${String((i * 7) % 25).padStart(2, '0')}-${unique('x')}`,
+          id: `al-${String((i * 7) % 25).padStart(2, '0')}-${uniqueId('x')}`,
           raisedAt: at(Math.floor(i / 3) * 1000),
         }),
       );
@@ -92,8 +93,8 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
     });
 
     void it('orders alerts raised at the same instant by id, descending', async () => {
-      const userId = unique('u');
-      const [a, b, c] = ['al-a', 'al-b', 'al-c'].map((p) => anAlert({ userId, id: `${p}-${unique('x')}` }));
+      const userId = uniqueId('u');
+      const [a, b, c] = ['al-a', 'al-b', 'al-c'].map((p) => anAlert({ userId, id: `${p}-${uniqueId('x')}` }));
       assert.ok(a && b && c);
       await alerts().insert([b, c, a]);
       assert.deepEqual(await alerts().listByUser(userId, undefined, 10), [c, b, a]);
@@ -106,12 +107,12 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
       await alerts().insert([mine, theirs]);
       assert.deepEqual(await alerts().listByUser(mine.userId, undefined, 10), [mine]);
       assert.equal(await alerts().countSince(mine.userId, T0), 1);
-      assert.deepEqual(await alerts().listByUser(unique('u'), undefined, 10), []);
-      assert.equal(await alerts().countSince(unique('u'), T0), 0);
+      assert.deepEqual(await alerts().listByUser(uniqueId('u'), undefined, 10), []);
+      assert.equal(await alerts().countSince(uniqueId('u'), T0), 0);
     });
 
     void it('counts an alert raised exactly at `since` and not one a millisecond before', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       await alerts().insert([-1, 0, 0, 1, 86_400_000].map((ms) => anAlert({ userId, raisedAt: at(ms) })));
       assert.equal(await alerts().countSince(userId, T0), 4);
       assert.equal(await alerts().countSince(userId, at(-1)), 5);
@@ -120,11 +121,14 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
     });
 
     void it('has no rule states and no position for a user never evaluated', async () => {
-      assert.deepEqual(await alerts().ruleStates(unique('u')), { states: new Map(), evaluatedThrough: null });
+      assert.deepEqual(await alerts().ruleStates(uniqueId('u')), {
+        states: new Map(),
+        evaluatedThrough: null,
+      });
     });
 
     void it('sets the given rule states and positions of several users, leaves the others, and round-trips every field', async () => {
-      const [userId, other] = [unique('u'), unique('u')];
+      const [userId, other] = [uniqueId('u'), uniqueId('u')];
       const active: RuleState = { active: true, crossings: 3, since: T0.toISOString() };
       const inactive: RuleState = { active: false, crossings: 0, since: null };
       // offsets are int64: one beyond Number's exact range must come back exactly
@@ -170,7 +174,7 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
     const store = useStorage(open);
 
     void it('has no score for a user never scored, then keeps the last one put', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       const scores = store().scores;
       assert.equal(await scores.get(userId), null);
       const first = { score: 712, band: 'good', modelVersion: 'cs-1', computedAt: T0 };
@@ -178,12 +182,12 @@ export function alertStoreContract(name: string, open: () => Promise<Storage>): 
       assert.deepEqual(await scores.get(userId), first);
       const second = { score: 580, band: 'fair', modelVersion: 'cs-2', computedAt: at(1) };
       await scores.put(new Map([[userId, second]]));
-      await scores.put(new Map([[unique('u'), first]]));
+      await scores.put(new Map([[uniqueId('u'), first]]));
       assert.deepEqual(await scores.get(userId), second);
     });
 
     void it('puts the scores of several users in one call, each replacing only its own', async () => {
-      const [a, b, c] = [unique('u'), unique('u'), unique('u')];
+      const [a, b, c] = [uniqueId('u'), uniqueId('u'), uniqueId('u')];
       const scores = store().scores;
       const old = { score: 400, band: 'poor', modelVersion: 'cs-1', computedAt: T0 };
       await scores.put(new Map([[c, old]]));

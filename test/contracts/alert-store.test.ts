@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alertStoreContract } from './alert-store.contract.ts';
 import { contractStores } from './contract-stores.ts';
-import { unique, useStorage } from './storage.contract.ts';
+import { useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The AlertStore and CreditScoreStore contracts on every adapter, each on a store of its own. */
 
@@ -17,7 +18,7 @@ void describe('MongoDB alerts', () => {
     const store = useStorage(openMongo);
 
     void it('refuses a rule key that would become a nested or operator field, saving none of the batch', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       const state = { active: true, crossings: 1, since: '2024-10-05T09:30:15.678Z' };
       for (const key of ['velocity:debit:G.HS', '$velocity', '']) {
         await assert.rejects(

@@ -4,8 +4,9 @@ import { partitionOf } from '../../src/events/partitioning.ts';
 import type { OutboxEntry, RelaySlice } from '../../src/events/outbox.port.ts';
 import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionRecord } from '../../src/transactions/transaction.ts';
-import { aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
+import { aRecord, change, creation, useStorage } from './storage.contract.ts';
 import type { OutboxSubject } from './outbox-subjects.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The Outbox port's contract: every adapter runs this same suite, so they cannot drift apart. */
 
@@ -27,7 +28,7 @@ export function outboxContract(subject: OutboxSubject): void {
     const store = useStorage(() => subject.open(COUNT));
     const outbox = () => store().outbox;
     const write = async (storage: Storage, users: number) => {
-      const records = Array.from({ length: users }, () => aRecord({ userId: unique('u') }));
+      const records = Array.from({ length: users }, () => aRecord({ userId: uniqueId('u') }));
       await Promise.all(records.map((r) => storage.transactions.insert(creation(r))));
       return records;
     };
@@ -125,7 +126,7 @@ export function outboxContract(subject: OutboxSubject): void {
     });
 
     void it('hands out an unreadable event as such between readable ones; quarantined, it is listed, left out, and requeued once fixed', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       const [a, b, c] = [0, 1, 2].map((i) =>
         aRecord({ userId, updatedAt: new Date(Date.UTC(2024, 9, 5, 10, 0, i)) }),
       );
@@ -155,7 +156,7 @@ export function outboxContract(subject: OutboxSubject): void {
       const listed = (await outbox().quarantined(EVERYTHING)).find((q) => q.id === bad.id);
       assert.deepEqual(listed, { id: bad.id, userId, reason: bad.unreadable.reason, at });
 
-      assert.equal(await outbox().requeue(unique('no-such-row')), false);
+      assert.equal(await outbox().requeue(uniqueId('no-such-row')), false);
       assert.equal(await outbox().requeue('12345678901234'), false);
       await subject.repair(b);
       assert.equal(await outbox().requeue(bad.id), true);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SealedItem } from '../../src/reencrypt/reencryption-store.port.ts';
 import type { Storage } from '../../src/storage.port.ts';
-import { aClaim, aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
+import { aClaim, aRecord, change, creation, useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The ReencryptionStore port's contract, run against every adapter on a store of its own. */
 
@@ -40,22 +41,22 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
     /** A transaction with two versions, a completed idempotency key and a webhook, all under OLD. */
     async function seed() {
       const webhook = {
-        id: unique('wh'),
+        id: uniqueId('wh'),
         url: 'https://hooks.example/fido',
         eventTypes: ['alert.raised'],
-        secretSealed: `${OLD}${unique('s')}`,
+        secretSealed: `${OLD}${uniqueId('s')}`,
         owner: 'client-a',
         createdAt: new Date(),
       };
       await store().webhooks.create(webhook);
-      const v1 = aRecord({ fullNameSealed: `${OLD}${unique('a')}` });
+      const v1 = aRecord({ fullNameSealed: `${OLD}${uniqueId('a')}` });
       await store().transactions.insert(creation(v1));
-      const update = change(v1, { fullNameSealed: `${OLD}${unique('b')}` });
+      const update = change(v1, { fullNameSealed: `${OLD}${uniqueId('b')}` });
       assert.equal(await store().transactions.replace(1, update), true);
       const now = new Date();
       const claim = aClaim(now, { transactionId: v1.id });
       await store().idempotency.claim(claim, now);
-      const response = `${OLD}${unique('r')}`;
+      const response = `${OLD}${uniqueId('r')}`;
       await store().idempotency.complete(claim.scope, claim.key, 201, response);
       const inFlight = aClaim(now);
       await store().idempotency.claim(inFlight, now);
@@ -64,7 +65,7 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
 
     void it('finds every sealed value under another key: names of every version, the head, stored responses', async () => {
       const { v1, v2, claim, response, inFlight, webhook } = await seed();
-      const current = aRecord({ fullNameSealed: `${NEW}${unique('c')}` });
+      const current = aRecord({ fullNameSealed: `${NEW}${uniqueId('c')}` });
       await store().transactions.insert(creation(current));
       const items = await scanAll(store(), NEW);
       const pairs = new Set(items.map((i) => `${subjectOf(i)}|${i.sealed}`));
@@ -126,7 +127,7 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
       assert.equal(items.length, 1);
       const [headItem] = items;
       assert.ok(headItem);
-      const v3 = change(v2, { fullNameSealed: `${NEW}${unique('w')}` });
+      const v3 = change(v2, { fullNameSealed: `${NEW}${uniqueId('w')}` });
       assert.equal(await store().transactions.replace(2, v3), true); // a writer got in first
       assert.equal(await store().reencryption.replace(headItem, `${NEW}late`), false);
       assert.deepEqual(await store().transactions.get(v1.id), v3.record);
@@ -137,7 +138,7 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
 
     void it('includes deleted transactions, whose names stay in their tombstones and history', async () => {
       const { v1, v2 } = await seed();
-      const deletion = change(v2, { deletedAt: new Date(), fullNameSealed: `${OLD}${unique('d')}` });
+      const deletion = change(v2, { deletedAt: new Date(), fullNameSealed: `${OLD}${uniqueId('d')}` });
       assert.equal(await store().transactions.replace(2, deletion), true);
       const sealed = (await scanAll(store(), NEW))
         .filter((i) => subjectOf(i) === `name:${v1.id}`)
@@ -149,8 +150,8 @@ export function reencryptionContract(name: string, open: () => Promise<Storage>)
     void it('refuses a cursor it did not hand out and a place that holds no sealed value', async () => {
       await assert.rejects(store().reencryption.scanStale(NEW, '{"not":"a cursor"}', 10), RangeError);
       const item: SealedItem = {
-        place: { collection: 'transactions', id: unique('tx'), field: 'user_id' },
-        subject: { kind: 'transaction_name', transactionId: unique('tx') },
+        place: { collection: 'transactions', id: uniqueId('tx'), field: 'user_id' },
+        subject: { kind: 'transaction_name', transactionId: uniqueId('tx') },
         sealed: `${OLD}x`,
       };
       await assert.rejects(store().reencryption.replace(item, `${NEW}x`), RangeError);

@@ -9,7 +9,8 @@ import { toVersionDoc, type VersionDoc } from '../../src/adapters/mongo/mongo-sc
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import type { Storage } from '../../src/storage.port.ts';
 import { reencryptionContract, scanAll } from './reencrypt.contract.ts';
-import { aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
+import { aRecord, change, creation, useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The ReencryptionStore contract on every adapter, each on a store of its own, then Mongo's repair. */
 
@@ -20,7 +21,7 @@ after(async () => {
 
 reencryptionContract('embedded', () => openEmbeddedStorage(dataDir));
 
-const database = `fido_reenc_${unique('run')
+const database = `fido_reenc_${uniqueId('run')
   .replace(/[^A-Za-z0-9]/g, '')
   .slice(0, 24)}`;
 /** Never skipped: without a server the suite fails, naming what to start. */
@@ -59,17 +60,17 @@ void describe('MongoDB re-encryption', () => {
       const versions = (client ?? assert.fail('no client'))
         .db(database)
         .collection<VersionDoc>('transaction_versions');
-      const record = aRecord({ fullNameSealed: `v1.old.${unique('a')}` });
+      const record = aRecord({ fullNameSealed: `v1.old.${uniqueId('a')}` });
       await store().transactions.insert(creation(record));
       // Committed, but the head never moved: a writer that died, or whose head update a
       // whole-document rewrite undid.
-      const committed = change(record, { fullNameSealed: `v1.new.${unique('b')}`, amountMinor: 9n });
+      const committed = change(record, { fullNameSealed: `v1.new.${uniqueId('b')}`, amountMinor: 9n });
       await versions.insertOne(toVersionDoc(committed));
       const head = (await scanAll(store(), 'v1.new.')).find(
         (i) => i.place.collection === 'transactions' && i.place.id === record.id,
       );
       assert.ok(head);
-      assert.equal(await store().reencryption.replace(head, `v1.new.${unique('c')}`), true);
+      assert.equal(await store().reencryption.replace(head, `v1.new.${uniqueId('c')}`), true);
       assert.deepEqual(await store().transactions.get(record.id), committed.record);
     });
   });

@@ -4,7 +4,8 @@ import type { AmountRow, DayTotals } from '../../src/analytics/day-totals.ts';
 import type { PendingProjection } from '../../src/analytics/stats-store.port.ts';
 import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionRecord } from '../../src/transactions/transaction.ts';
-import { aRecord, change, creation, unique, useStorage } from './storage.contract.ts';
+import { aRecord, change, creation, useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The StatsStore contract: every adapter runs this same suite. */
 
@@ -64,7 +65,7 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
     };
 
     void it('gives the live rows dated in [from, to): `from` included, `to` excluded, amounts exact', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       const from = at(0);
       const to = at(86_400_000);
       const inside = [
@@ -79,11 +80,11 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
       await remove(deleted);
       assert.deepEqual(sorted(await stats().liveInRange(userId, from, to)), inside.map(rowOf));
       assert.deepEqual(await stats().liveInRange(userId, at(2), at(3)), []);
-      assert.deepEqual(await stats().liveInRange(unique('u'), from, to), []);
+      assert.deepEqual(await stats().liveInRange(uniqueId('u'), from, to), []);
     });
 
     void it('gives every live row of a user, and whether the user ever had a transaction', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       const live = [
         aRecord({ userId, transactionDate: new Date('1999-12-31T23:59:59.999Z'), amountMinor: MAX_AMOUNT }),
         aRecord({ userId, transactionDate: new Date('2031-01-01T00:00:00.000Z'), type: 'debit' }),
@@ -105,15 +106,15 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
       await write(onlyDeleted);
       await remove(onlyDeleted);
       assert.deepEqual(await stats().liveOfUser(onlyDeleted.userId), { rows: [], everHad: true });
-      assert.deepEqual(await stats().liveOfUser(unique('u')), { rows: [], everHad: false });
+      assert.deepEqual(await stats().liveOfUser(uniqueId('u')), { rows: [], everHad: false });
     });
 
     void it('has no statistics for an unknown user', async () => {
-      assert.equal(await stats().read(unique('u')), null);
+      assert.equal(await stats().read(uniqueId('u')), null);
     });
 
     void it('gives saved days back exactly, removes a null day, leaves the other days', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       const big = aDay(MAX_INT64, ABOVE_DOUBLE);
       const small = aDay(1n, 0n);
       await stats().saveDays(
@@ -135,7 +136,7 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
         ]),
         at(1000),
       );
-      await stats().saveDays(unique('u'), new Map([['2024-10-05', small]]), at(2000));
+      await stats().saveDays(uniqueId('u'), new Map([['2024-10-05', small]]), at(2000));
       assert.deepEqual(await stats().read(userId), {
         days: new Map([
           ['2024-10-05', big],
@@ -146,7 +147,7 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
     });
 
     void it('knows a user once saved, even with no days', async () => {
-      const userId = unique('u');
+      const userId = uniqueId('u');
       await stats().saveDays(userId, new Map(), at(7));
       assert.deepEqual(await stats().read(userId), { days: new Map(), updatedAt: at(7) });
     });
@@ -204,7 +205,7 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
       await write(record);
       await stats().clearPending([]);
       await stats().clearPending([{ userId: record.userId, transactionId: record.id, version: 2 }]);
-      await stats().clearPending([{ userId: unique('u'), transactionId: unique('tx'), version: 1 }]);
+      await stats().clearPending([{ userId: uniqueId('u'), transactionId: uniqueId('tx'), version: 1 }]);
       assert.equal(await stats().hasPending(record.userId), true);
     });
 
@@ -229,7 +230,7 @@ export function statsStoreContract(name: string, open: () => Promise<Storage>): 
     });
 
     void it('pages the known users in id order after `after`', async () => {
-      const prefix = unique('users');
+      const prefix = uniqueId('users');
       const ids = ['c', 'a', 'b'].map((s) => `${prefix}-${s}`);
       for (const id of ids) await stats().saveDays(id, new Map(), at(0));
       const [a, b, c] = ids.toSorted();

@@ -6,18 +6,18 @@ import type { IdempotencyRecord } from '../../src/transactions/idempotency-store
 import type { Storage } from '../../src/storage.port.ts';
 import { eventStateOf } from '../../src/transactions/transaction.ts';
 import type { TransactionRecord, TransactionWrite } from '../../src/transactions/transaction.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The Storage port's contract: every adapter runs this same suite, so they cannot drift apart. */
 
-export const unique = (prefix: string): string => `${prefix}-${randomUUID()}`;
 const ms = (date: Date, delta: number): Date => new Date(date.getTime() + delta);
 const T0 = new Date('2024-10-05T09:30:15.678Z');
 
 export function aRecord(overrides: Partial<TransactionRecord> = {}): TransactionRecord {
   const written = new Date('2024-10-05T10:00:00.123Z');
   return {
-    id: unique('tx'),
-    userId: unique('u'),
+    id: uniqueId('tx'),
+    userId: uniqueId('u'),
     fullNameSealed: 'v1.k1.iv.ct',
     transactionDate: T0,
     amountMinor: 47566n,
@@ -88,10 +88,10 @@ export function change(previous: TransactionRecord, changes: Partial<Transaction
 
 export function aClaim(now: Date, overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
   return {
-    scope: unique('client'),
-    key: unique('key'),
+    scope: uniqueId('client'),
+    key: uniqueId('key'),
     fingerprint: 'sha256:body',
-    transactionId: unique('tx'),
+    transactionId: uniqueId('tx'),
     state: 'in_flight',
     status: null,
     responseSealed: null,
@@ -150,7 +150,7 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
         await insertAll([big, one]);
         assert.deepEqual(await store().transactions.get(big.id), big);
         assert.deepEqual(await store().transactions.get(one.id), one);
-        assert.equal(await store().transactions.get(unique('never')), null);
+        assert.equal(await store().transactions.get(uniqueId('never')), null);
         assert.deepEqual(await store().transactions.auditTrail(big.id), [creation(big).audit]);
       });
 
@@ -174,7 +174,7 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
         assert.equal(await store().transactions.replace(1, change(v1, { amountMinor: 1n })), false);
         assert.deepEqual(await store().transactions.get(v1.id), update.record);
         assert.deepEqual(await store().transactions.auditTrail(v1.id), [creation(v1).audit, update.audit]);
-        assert.deepEqual(await store().transactions.auditTrail(unique('never')), []);
+        assert.deepEqual(await store().transactions.auditTrail(uniqueId('never')), []);
       });
 
       void it('refuses, as a programming error, a write whose version does not follow', async () => {
@@ -216,8 +216,8 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
       });
 
       void it('lists a user newest first, ties by id descending, without deleted or other users records', async () => {
-        const userId = unique('u');
-        const tie = unique('tx');
+        const userId = uniqueId('u');
+        const tie = uniqueId('tx');
         const older = aRecord({ userId, transactionDate: ms(T0, -86_400_000) });
         const tieA = aRecord({ userId, id: `${tie}-a` });
         const tieB = aRecord({ userId, id: `${tie}-b` });
@@ -229,11 +229,14 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
         const listed = await store().transactions.listByUser({ userId, limit: 50 });
         assert.deepEqual(ids(listed), ids([newest, tieB, tieA, older]));
         assert.deepEqual(listed[0], newest);
-        assert.deepEqual(await store().transactions.listByUser({ userId: unique('nobody'), limit: 50 }), []);
+        assert.deepEqual(
+          await store().transactions.listByUser({ userId: uniqueId('nobody'), limit: 50 }),
+          [],
+        );
       });
 
       void it('filters by date range (from inclusive, to exclusive) and by type', async () => {
-        const userId = unique('u');
+        const userId = uniqueId('u');
         const to = ms(T0, 60_000);
         const beforeFrom = aRecord({ userId, transactionDate: ms(T0, -1), type: 'credit' });
         const atFrom = aRecord({ userId, transactionDate: T0, type: 'debit' });
@@ -254,7 +257,7 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
       });
 
       void it('pages through seven records three at a time, each exactly once and in order', async () => {
-        const userId = unique('u');
+        const userId = uniqueId('u');
         const offsets = [0, 0, 0, 5, -5, -5, -9]; // a tie of three straddles the first page boundary
         const records = offsets.map((o) => aRecord({ userId, transactionDate: ms(T0, o * 1000) }));
         await insertAll(records);
@@ -278,13 +281,13 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
       void it('claims a key once and returns the first claim to a second claimant', async () => {
         const first = aClaim(now);
         assert.deepEqual(await keys().claim(first, now), { kind: 'claimed', record: first });
-        const again = await keys().claim({ ...first, transactionId: unique('tx') }, now);
+        const again = await keys().claim({ ...first, transactionId: uniqueId('tx') }, now);
         assert.deepEqual(again, { kind: 'existing', record: first });
       });
 
       void it('lets exactly one of ten concurrent claims of one key win', async () => {
         const base = aClaim(now);
-        const candidates = Array.from({ length: 10 }, () => ({ ...base, transactionId: unique('tx') }));
+        const candidates = Array.from({ length: 10 }, () => ({ ...base, transactionId: uniqueId('tx') }));
         const results = await Promise.all(candidates.map((c) => keys().claim(c, now)));
         const claimed = results.filter((r) => r.kind === 'claimed');
         assert.equal(claimed.length, 1);

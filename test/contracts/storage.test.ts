@@ -9,15 +9,8 @@ import { toVersionDoc, type VersionDoc } from '../../src/adapters/mongo/mongo-sc
 import { openMongoStorage } from '../../src/adapters/mongo/mongo-storage.ts';
 import { DependencyUnavailableError } from '../../src/errors.ts';
 import type { Storage } from '../../src/storage.port.ts';
-import {
-  aClaim,
-  aRecord,
-  change,
-  creation,
-  storageContract,
-  unique,
-  useStorage,
-} from './storage.contract.ts';
+import { aClaim, aRecord, change, creation, storageContract, useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** Runs the Storage contract against every adapter, then what only one adapter can show. */
 
@@ -96,7 +89,10 @@ void describe('embedded storage on disk', () => {
       try {
         assert.deepEqual(await second.transactions.get(record.id), update.record);
         assert.equal((await second.transactions.auditTrail(record.id)).length, 2);
-        const replay = await second.idempotency.claim({ ...claim, transactionId: unique('tx') }, new Date());
+        const replay = await second.idempotency.claim(
+          { ...claim, transactionId: uniqueId('tx') },
+          new Date(),
+        );
         assert.deepEqual(replay, { kind: 'existing', record: claim });
         // one event per write survives too, amounts exact
         const events = (await second.outbox.pending(100))
@@ -127,7 +123,7 @@ interface RawVersion {
 }
 
 const mongoUrl = process.env.MONGODB_URL;
-const database = `fido_contract_${unique('run')
+const database = `fido_contract_${uniqueId('run')
   .replace(/[^A-Za-z0-9]/g, '')
   .slice(0, 24)}`;
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Storage } from '../../src/storage.port.ts';
 import type { WebhookDelivery, WebhookSubscription } from '../../src/webhooks/webhook-store.port.ts';
-import { unique, useStorage } from './storage.contract.ts';
+import { useStorage } from './storage.contract.ts';
+import { uniqueId } from '../helpers.ts';
 
 /** The WebhookStore contract: every adapter runs this same suite. */
 
@@ -11,11 +12,11 @@ const at = (ms: number, base = T0): Date => new Date(base.getTime() + ms);
 
 export function aSubscription(overrides: Partial<WebhookSubscription> = {}): WebhookSubscription {
   return {
-    id: unique('wh'),
+    id: uniqueId('wh'),
     url: 'https://hooks.example.com/fido',
     eventTypes: ['transaction.created'],
     secretSealed: 'v1.k1.iv.secret.tag',
-    owner: unique('client'),
+    owner: uniqueId('client'),
     createdAt: T0,
     ...overrides,
   };
@@ -23,9 +24,9 @@ export function aSubscription(overrides: Partial<WebhookSubscription> = {}): Web
 
 export function aDelivery(subscriptionId: string, overrides: Partial<WebhookDelivery> = {}): WebhookDelivery {
   return {
-    id: unique('whd'),
+    id: uniqueId('whd'),
     subscriptionId,
-    eventId: unique('ev'),
+    eventId: uniqueId('ev'),
     eventType: 'transaction.created',
     payload: '{"event_id":"e","type":"transaction.created"}',
     state: 'pending',
@@ -47,7 +48,7 @@ export function webhookStoreContract(name: string, open: () => Promise<Storage>)
     const webhooks = () => store().webhooks;
 
     void it('creates, reads and lists subscriptions by owner (oldest first) and for everyone', async () => {
-      const owner = unique('client');
+      const owner = uniqueId('client');
       const second = aSubscription({
         owner,
         createdAt: at(1000),
@@ -58,11 +59,11 @@ export function webhookStoreContract(name: string, open: () => Promise<Storage>)
       for (const s of [second, first, other]) await webhooks().create(s);
       assert.deepEqual(await webhooks().get(first.id), first);
       assert.deepEqual(await webhooks().get(second.id), second);
-      assert.equal(await webhooks().get(unique('wh')), null);
+      assert.equal(await webhooks().get(uniqueId('wh')), null);
       assert.deepEqual(await webhooks().list(owner), [first, second]);
       const everyone = ids(await webhooks().list(null));
       for (const s of [first, second, other]) assert.ok(everyone.includes(s.id), s.id);
-      assert.deepEqual(await webhooks().list(unique('nobody')), []);
+      assert.deepEqual(await webhooks().list(uniqueId('nobody')), []);
     });
 
     void it('matches an exact event type and transaction.* for the transaction events only', async () => {
@@ -152,7 +153,7 @@ export function webhookStoreContract(name: string, open: () => Promise<Storage>)
       const newest = [...made].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
       assert.deepEqual(await webhooks().deliveries(sub.id, 10), newest);
       assert.deepEqual(await webhooks().deliveries(sub.id, 2), newest.slice(0, 2));
-      assert.deepEqual(await webhooks().deliveries(unique('wh'), 10), []);
+      assert.deepEqual(await webhooks().deliveries(uniqueId('wh'), 10), []);
     });
 
     void it('hands out pending deliveries due by now, earliest first, at most limit, leaving out excluded subscriptions', async () => {

@@ -45,7 +45,7 @@ export interface ComposeService {
   readonly environment?: Record<string, string | null>;
   readonly depends_on?: Record<string, { condition: string }>;
   readonly healthcheck?: { test?: string[]; disable?: boolean };
-  readonly ports?: { target: number; published?: string }[];
+  readonly ports?: { target: number; published?: string; host_ip?: string }[];
   readonly deploy?: { replicas?: number };
   readonly build?: { context: string; dockerfile: string };
   readonly volumes?: { source?: string; target: string }[];

@@ -10,8 +10,8 @@ import type { ReplayedStage } from './dockerfile-replay.ts';
  * replayed image (test/deploy/dockerfile-replay.ts): the service's command (else the image's
  * CMD), the image's ENV overlaid with the service's environment, the image's WORKDIR and USER.
  * What this machine puts in place of Docker, and nothing else, is changed:
- * - the servers' service names (`mongo:27017`, `redis:6379`, `kafka:9092`) become the test bed's
- *   loopback addresses; `replicaSet=rs0` is dropped, as the test bed's MongoDB-protocol server is
+ * - the servers' service names (`mongo:27017`, `redis:6379`, `kafka:9092`, `jaeger:4318`) become
+ *   the test bed's loopback addresses; `replicaSet=rs0` is dropped, as the test bed's MongoDB-protocol server is
  *   no replica set (the replica set only a machine with an engine shows);
  * - the container's own network (HOST=0.0.0.0, PORT, METRICS_PORT) becomes 127.0.0.1 and free ports;
  * - the test bed is shared, so the run gets its own database (MONGODB_DATABASE), topic prefix
@@ -23,6 +23,8 @@ export interface Testbed {
   readonly mongodbUrl: string;
   readonly redisUrl: string;
   readonly kafkaBrokers: string;
+  /** Jaeger's OTLP/HTTP endpoint, standing in for `jaeger:4318`. */
+  readonly otlpEndpoint: string;
 }
 
 export interface RunningService {
@@ -44,11 +46,12 @@ export function loopbackEnv(
     'mongo:27017': new URL(testbed.mongodbUrl).host,
     'redis:6379': new URL(testbed.redisUrl).host,
     'kafka:9092': testbed.kafkaBrokers,
+    'jaeger:4318': new URL(testbed.otlpEndpoint).host,
   };
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) {
     if (value === null) continue; // `NAME:` with no value passes nothing when unset
-    env[name] = value.replaceAll(/\b(mongo|redis|kafka):\d+/g, (address) => {
+    env[name] = value.replaceAll(/\b(mongo|redis|kafka|jaeger):\d+/g, (address) => {
       const local = standIns[address];
       if (local === undefined)
         throw new Error(`${name}=${value}: no test-bed server stands in for ${address}`);

@@ -8,7 +8,8 @@ import { dockerfileEnv } from './dockerfile.ts';
  * docker-compose.yml, checked statically: no Docker engine runs on these machines, so the stack
  * is never started here. What can be known without running it is checked: Compose accepts the
  * file, every server is health-checked and started in order, the service's configuration is
- * valid and points at the right servers, and only the load balancer is reachable from outside.
+ * valid and points at the right servers, and only the load balancer is reachable from outside (Jaeger's
+ * UI from the host's loopback only).
  */
 
 const SECRETS = {
@@ -37,6 +38,7 @@ describe('docker-compose.yml', () => {
     const services = project();
     assert.deepEqual(Object.keys(services).sort(), [
       'api',
+      'jaeger',
       'kafka',
       'lb',
       'mongo',
@@ -73,23 +75,38 @@ describe('docker-compose.yml', () => {
     }
     assert.deepEqual(conditions(service(services, 'mongo-init')), { mongo: 'service_healthy' });
     const ready = { 'mongo-init': 'service_completed_successfully', redis: 'service_healthy' };
-    // the API writes to the outbox, so it needs the broker started, not ready
-    assert.deepEqual(conditions(service(services, 'api')), { ...ready, kafka: 'service_started' });
-    assert.deepEqual(conditions(service(services, 'worker')), { ...ready, kafka: 'service_healthy' });
+    // the API writes to the outbox, so it needs the broker started, not ready; traces are best
+    // effort, so Jaeger only has to be started (its image has no tools for a healthcheck)
+    const tracing = { jaeger: 'service_started' };
+    assert.deepEqual(conditions(service(services, 'api')), {
+      ...ready,
+      ...tracing,
+      kafka: 'service_started',
+    });
+    assert.deepEqual(conditions(service(services, 'worker')), {
+      ...ready,
+      ...tracing,
+      kafka: 'service_healthy',
+    });
     assert.deepEqual(conditions(service(services, 'lb')), { api: 'service_healthy' });
     // the app's healthcheck is the image's own script (Dockerfile HEALTHCHECK)
     assert.deepEqual(service(services, 'api').healthcheck?.test, ['CMD', 'node', 'dist/healthcheck.js']);
   });
 
-  it('publishes one host port, the load balancer', () => {
+  it("publishes the load balancer, and Jaeger's UI on the host's loopback only", () => {
     const services = project();
     const publishing = Object.entries(services)
       .filter(([, s]) => (s.ports ?? []).length > 0)
-      .map(([name]) => name);
-    assert.deepEqual(publishing, ['lb']);
+      .map(([name]) => name)
+      .sort();
+    assert.deepEqual(publishing, ['jaeger', 'lb']);
     assert.deepEqual(
       service(services, 'lb').ports?.map((p) => p.target),
       [8080],
+    );
+    assert.deepEqual(
+      service(services, 'jaeger').ports?.map((p) => [p.host_ip, p.published, p.target]),
+      [['127.0.0.1', '16686', 16686]],
     );
   });
 
@@ -109,6 +126,7 @@ describe('docker-compose.yml', () => {
       assert.equal(mongo.searchParams.get('replicaSet'), 'rs0');
       assert.equal(env.REDIS_URL, 'redis://redis:6379');
       assert.deepEqual(config.kafkaBrokers, ['kafka:9092']);
+      assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318', 'traces to Jaeger by OTLP/HTTP');
     }
     const apiEnv = { ...image, ...service(services, 'api').environment } as Record<string, string>;
     assert.equal(loadConfig(apiEnv).trustProxyHops, 1);
@@ -116,6 +134,12 @@ describe('docker-compose.yml', () => {
     const kafka = service(services, 'kafka').environment ?? {};
     assert.match(kafka.KAFKA_ADVERTISED_LISTENERS ?? '', /PLAINTEXT:\/\/kafka:9092/);
     assert.match(kafka.KAFKA_PROCESS_ROLES ?? '', /controller/, 'KRaft: the broker is its own controller');
+    // the Jaeger release built from the Go module the test bed runs (scripts/testbed/jaeger/go.mod)
+    assert.equal(service(services, 'jaeger').image, 'jaegertracing/jaeger:2.12.0');
+    assert.match(
+      readRepoFile('scripts', 'testbed', 'jaeger', 'go.mod'),
+      /github\.com\/jaegertracing\/jaeger v1\.75\.0\b/,
+    );
     assert.deepEqual(service(services, 'mongo').command, ['--replSet', 'rs0', '--bind_ip_all']);
     const init = readRepoFile('deploy', 'mongo', 'init-replica-set.js');
     assert.match(init, /_id: 'rs0'/);

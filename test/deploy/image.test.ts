@@ -34,6 +34,7 @@ const noTestbed: Testbed = {
   mongodbUrl: 'mongodb://unused',
   redisUrl: 'redis://unused',
   kafkaBrokers: 'unused',
+  otlpEndpoint: 'http://unused',
 };
 
 /** The image's runtime stage (its last), built once for the whole file. */
@@ -129,6 +130,7 @@ describe('the compose services built from the image, started as defined', () => 
     mongodbUrl: requireEnv('MONGODB_URL'),
     redisUrl: requireEnv('REDIS_URL'),
     kafkaBrokers: requireEnv('KAFKA_BROKERS'),
+    otlpEndpoint: requireEnv('OTEL_EXPORTER_OTLP_ENDPOINT'),
   };
   let image: ReplayedStage;
   let services: Record<string, ComposeService>;

@@ -16,7 +16,7 @@ import type { Storage } from '../../src/storage.port.ts';
 import type { TransactionRecord, TransactionWrite } from '../../src/transactions/transaction.ts';
 import { startOutboxRelay, type OutboxRelay } from '../../src/worker/outbox-relay.ts';
 import { outboxSubjects } from '../contracts/outbox-subjects.ts';
-import { aRecord, change, creation, unique } from '../contracts/storage.contract.ts';
+import { aRecord, change, creation } from '../contracts/storage.contract.ts';
 import { eventually, requireEnv, uniqueId } from '../helpers.ts';
 
 /**
@@ -228,7 +228,7 @@ for (const name of ['embedded', 'mongodb']) {
             { name: topics.transactions, partitions: PARTITIONS },
             { name: topics.transactionsDlq, partitions: 1 },
           ]);
-          const userId = unique('u');
+          const userId = uniqueId('u');
           const [a, b, c] = [0, 1, 2].map((i) =>
             aRecord({ userId, updatedAt: new Date(Date.UTC(2024, 9, 5, 10, 0, i)) }),
           );
@@ -287,7 +287,7 @@ for (const name of ['embedded', 'mongodb']) {
 async function writeEvents(storage: Storage, users: number): Promise<TransactionWrite[]> {
   const now = new Date();
   const records: TransactionRecord[] = Array.from({ length: users }, () =>
-    aRecord({ userId: unique('u'), createdAt: now, updatedAt: now }),
+    aRecord({ userId: uniqueId('u'), createdAt: now, updatedAt: now }),
   );
   const creates = records.map(creation);
   await Promise.all(creates.map((w) => storage.transactions.insert(w)));
@@ -315,7 +315,7 @@ void describe('outbox relay with an event the broker refuses (embedded store, Ka
       let relay: OutboxRelay | undefined;
       try {
         const now = new Date();
-        const userId = unique('u');
+        const userId = uniqueId('u');
         const small = [0, 1].map(() => creation(aRecord({ userId, createdAt: now, updatedAt: now })));
         // the same event with 64-character ids: about 130 bytes more on the wire
         const long = (prefix: string) => `${prefix}${'x'.repeat(64 - prefix.length)}`;

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DependencyUnavailableError } from '../../errors.ts';
 import { partitionOf } from '../../events/partitioning.ts';
-import type { BusMessage, EventBus, Subscription } from '../../events/event-bus.port.ts';
+import type { BusMessage, EventBus } from '../../events/event-bus.port.ts';
 import { startEmbeddedSubscription, type EmbeddedLog } from './embedded-bus-subscription.ts';
 import { inWriteTransaction, readInt, readNumber } from '../sqlite/embedded-sqlite.ts';
+import { openSubscriptions } from '../open-subscriptions.ts';
 
 /**
  * The event bus for runs without Kafka: a durable log in `<dataDir>/bus.sqlite` with Kafka's
@@ -78,7 +79,7 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
     ping: db.prepare('SELECT 1'),
   };
   const listeners = new Set<() => void>();
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = openSubscriptions();
   const onError = options.onError ?? (() => undefined);
   const retentionMs = options.retentionMs ?? 7 * 86_400_000;
 
@@ -140,15 +141,7 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
       const subscription = await unavailableOnLock(() =>
         startEmbeddedSubscription(log, subscribeOptions, onError),
       );
-      subscriptions.add(subscription);
-      return {
-        assignments: () => subscription.assignments(),
-        lag: () => subscription.lag(),
-        async close() {
-          subscriptions.delete(subscription);
-          await subscription.close();
-        },
-      };
+      return subscriptions.track(subscription);
     },
 
     ping: () =>
@@ -158,8 +151,7 @@ function createBus(db: DatabaseSync, options: EmbeddedBusOptions): EventBus {
 
     async close() {
       clearInterval(pruner);
-      await Promise.all([...subscriptions].map((s) => s.close()));
-      subscriptions.clear();
+      await subscriptions.closeAll();
       if (db.isOpen) db.close();
     },
   };

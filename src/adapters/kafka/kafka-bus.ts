@@ -7,14 +7,10 @@ import {
   type BaseOptions,
 } from '@platformatic/kafka';
 import { DependencyUnavailableError } from '../../errors.ts';
-import {
-  MessageRefusedError,
-  type BusMessage,
-  type EventBus,
-  type Subscription,
-} from '../../events/event-bus.port.ts';
+import { MessageRefusedError, type BusMessage, type EventBus } from '../../events/event-bus.port.ts';
 import { DeadlineExceededError, withDeadline } from '../deadline.ts';
 import { startKafkaSubscription } from './kafka-subscription.ts';
+import { openSubscriptions } from '../open-subscriptions.ts';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -54,7 +50,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
     partitioner: compatibilityPartitioner,
   });
   const admin = new Admin({ ...client, clientId: `${options.clientId}-admin` });
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = openSubscriptions();
   const onError = options.onError ?? (() => undefined);
   let sending: Promise<unknown> = Promise.resolve();
 
@@ -103,15 +99,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
           onError,
         }),
       );
-      subscriptions.add(subscription);
-      return {
-        assignments: () => subscription.assignments(),
-        lag: () => subscription.lag(),
-        async close() {
-          subscriptions.delete(subscription);
-          await subscription.close();
-        },
-      };
+      return subscriptions.track(subscription);
     },
 
     async ping() {
@@ -121,8 +109,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
     },
 
     async close() {
-      await Promise.all([...subscriptions].map((s) => s.close()));
-      subscriptions.clear();
+      await subscriptions.closeAll();
       await Promise.allSettled([producer.close(), admin.close()]);
     },
   };

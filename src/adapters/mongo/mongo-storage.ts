@@ -30,7 +30,7 @@ export async function openMongoStorage(options: {
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** The deadline of every operation (MONGODB_OPERATION_TIMEOUT_MS); 10 s when not given. */
   operationTimeoutMs?: number;
-  /** The partition of transactions.v1 each outbox marker records (docs/EVENTS.md); none when not given. */
+  /** The partition of transactions.v1 each outbox marker records (docs/ARCHITECTURE.md); none when not given. */
   outboxPartition?: OutboxPartitioner;
 }): Promise<Storage> {
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;

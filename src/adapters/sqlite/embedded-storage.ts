@@ -22,7 +22,7 @@ import { openDatabase, settle, toAuditEntry, toRecord } from './embedded-sqlite.
 export function openEmbeddedStorage(
   dataDir: string,
   options: {
-    /** The partition of transactions.v1 each outbox row records (docs/EVENTS.md); none when not given. */
+    /** The partition of transactions.v1 each outbox row records (docs/ARCHITECTURE.md); none when not given. */
     outboxPartition?: OutboxPartitioner;
   } = {},
 ): Promise<Storage> {

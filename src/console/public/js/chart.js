@@ -4,7 +4,7 @@
  * and nothing that needs inline styles. Each chart comes with its numbers as text (an accessible
  * summary and a table), so no one has to read values off the bars.
  */
-import { h, svg } from './dom.js';
+import { h, svg, tableHead } from './dom.js';
 import { money, plural } from './format.js';
 
 /** @typedef {{ date: string, credit: number, debit: number }} DayCount */
@@ -91,17 +91,11 @@ export function dailyTable(days, open) {
       'table',
       {},
       h('caption', {}, 'Days with transactions, newest first'),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'col' }, 'Day'),
-          h('th', { scope: 'col', class: 'num' }, 'Credits'),
-          h('th', { scope: 'col', class: 'num' }, 'Debits'),
-          h('th', { scope: 'col', class: 'num' }, 'Total'),
-        ),
+      tableHead(
+        { label: 'Day' },
+        { label: 'Credits', num: true },
+        { label: 'Debits', num: true },
+        { label: 'Total', num: true },
       ),
       h(
         'tbody',

@@ -22,6 +22,20 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+/**
+ * A table's header row: one column heading per entry; a `num` column is right-aligned like its
+ * figures.
+ * @param {...{ label: Child, num?: boolean }} columns
+ * @returns {HTMLTableSectionElement}
+ */
+export function tableHead(...columns) {
+  return h(
+    'thead',
+    {},
+    h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label))),
+  );
+}
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 /** Renderers of the read-only panels: analytics figures, credit score, alerts. */
-import { h, svg } from './dom.js';
+import { h, svg, tableHead } from './dom.js';
 import { dateTime, factorLabel, money, plural, ruleLabel } from './format.js';
 
 /**
@@ -71,17 +71,11 @@ export function creditScore(s) {
       'table',
       { class: 'factors' },
       h('caption', {}, 'Points each factor adds above 300'),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'col' }, 'Factor'),
-          h('th', { scope: 'col', class: 'num' }, 'Value'),
-          h('th', { scope: 'col', class: 'num' }, 'Points'),
-          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Share')),
-        ),
+      tableHead(
+        { label: 'Factor' },
+        { label: 'Value', num: true },
+        { label: 'Points', num: true },
+        { label: h('span', { class: 'visually-hidden' }, 'Share') },
       ),
       h(
         'tbody',
