@@ -95,8 +95,8 @@ export function outboxContract(subject: OutboxSubject): void {
     });
 
     void it("hands out each event with its write's stored trace context, and none for a write without one", async () => {
-      const traced = aRecord({ userId: unique('u') });
-      const untraced = aRecord({ userId: unique('u') });
+      const traced = aRecord({ userId: uniqueId('u') });
+      const untraced = aRecord({ userId: uniqueId('u') });
       const traceContext = {
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
         tracestate: 'vendor=opaque',
