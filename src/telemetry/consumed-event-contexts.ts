@@ -5,13 +5,17 @@ import { tracing, type TraceCarrier } from './tracing.ts';
  * its handler runs. The batch is handled as one, so work queued per event (a webhook delivery)
  * finds its own event's trace here rather than the batch's.
  */
-const processing = new Map<string, TraceCarrier>();
+const processing = new Map<string, () => TraceCarrier | undefined>();
 
-export function rememberWhileProcessing(eventId: string, carrier: TraceCarrier): () => void {
-  processing.set(eventId, carrier);
+/** `context` is asked for only when work is queued for the event (most events queue none). */
+export function rememberWhileProcessing(
+  eventId: string,
+  context: () => TraceCarrier | undefined,
+): () => void {
+  processing.set(eventId, context);
   return () => processing.delete(eventId);
 }
 
 /** The trace of the event's processing; the active context for an event not being consumed. */
 export const traceContextOfEvent = (eventId: string): TraceCarrier | undefined =>
-  processing.get(eventId) ?? tracing().current();
+  (processing.get(eventId) ?? tracing().current)();

@@ -42,9 +42,11 @@ export function startOtelSdk(options: SdkOptions): Tracing {
     instrumentations: [
       new FastifyOtel.FastifyOtelInstrumentation({
         registerOnInitialization: true,
-        // the request and its handler; a span per lifecycle hook (a dozen a request) cost more CPU
-        // than the request itself and told an on-call engineer nothing the handler's children don't
+        // the request span only, its route as its name; a span per lifecycle hook (a dozen a
+        // request) and one for the handler cost more CPU than the request itself and told an
+        // on-call engineer nothing the store, cache and publish spans under the request don't
         instrumentHooks: false,
+        instrumentHandler: false,
         ignorePaths: ({ url }) => UNTRACED_PATHS.test(url),
       }),
       // outgoing only (a JWKS fetch): Fastify's plugin makes the server span and reads the

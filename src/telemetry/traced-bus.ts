@@ -83,7 +83,7 @@ export function traceBus(bus: EventBus): EventBus {
         const name = `process ${only.topic}`;
         const parent = carrierOfHeaders(only.headers);
         return tracing().inSpan(name, { kind: 'consumer', parent, attributes: attributes(only) }, () =>
-          handleRemembering(batch, () => [tracing().current()]),
+          handleRemembering(batch, [() => tracing().current()]),
         );
       }
       const topics = [...new Set(batch.map((m) => m.topic))].join(',');
@@ -96,17 +96,18 @@ export function traceBus(bus: EventBus): EventBus {
         `process ${topics}`,
         { kind: 'consumer', links, attributes: batchAttributes },
         () => {
+          const batchContext = [tracing().current()];
           const spans = batch.map((m, i) =>
             tracing().startSpan(`process ${m.topic}`, {
               kind: 'consumer',
               parent: links[i],
-              links: [tracing().current()],
+              links: batchContext,
               attributes: attributes(m),
             }),
           );
           return handleRemembering(
             batch,
-            () => spans.map((s) => s.carrier()),
+            spans.map((s) => () => s.carrier()),
             (error) => {
               for (const span of spans) span.end(error);
             },
@@ -117,14 +118,14 @@ export function traceBus(bus: EventBus): EventBus {
 
     async function handleRemembering(
       batch: readonly ConsumedMessage[],
-      contexts: () => (TraceCarrier | undefined)[],
+      /** Each message's context, asked for only by work queued for its event (a webhook). */
+      contexts: readonly (() => TraceCarrier | undefined)[],
       end: (error?: unknown) => void = () => undefined,
     ): Promise<void> {
       const forget: (() => void)[] = [];
-      contexts().forEach((carrier, i) => {
+      contexts.forEach((context, i) => {
         const eventId = batch[i]?.headers?.['event-id'];
-        if (eventId !== undefined && carrier !== undefined)
-          forget.push(rememberWhileProcessing(eventId, carrier));
+        if (eventId !== undefined) forget.push(rememberWhileProcessing(eventId, context));
       });
       try {
         await options.handle(batch);
