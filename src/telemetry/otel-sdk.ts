@@ -48,6 +48,10 @@ export function startOtelSdk(options: SdkOptions): Tracing {
         instrumentHooks: false,
         instrumentHandler: false,
         ignorePaths: ({ url }) => UNTRACED_PATHS.test(url),
+        // named as a trace viewer lists server spans: method and route template, never the raw URL
+        requestHook: (span, request) => {
+          span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
+        },
       }),
       // outgoing only (a JWKS fetch): Fastify's plugin makes the server span and reads the
       // incoming traceparent itself, and a second server span per request cost as much again

@@ -106,8 +106,7 @@ for (const setup of [
       assert.ok(
         kinds(SpanKind.SERVER).some(
           (s) =>
-            s.attributes['http.route'] === '/api/v1/transactions' ||
-            s.attributes['url.path'] === '/api/v1/transactions',
+            s.name === 'POST /api/v1/transactions' && s.attributes['http.route'] === '/api/v1/transactions',
         ),
         'the HTTP request',
       );
