@@ -1,5 +1,4 @@
 import FastifyOtel from '@fastify/otel';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -20,9 +19,10 @@ export interface SdkOptions {
 /**
  * The OpenTelemetry SDK for Node, configured by the standard OTEL_* variables (endpoint, protocol,
  * headers, OTEL_TRACES_SAMPLER, batch sizes), with the instrumentations this service's libraries
- * have: Fastify's own plugin, node:http, the MongoDB driver, node-redis, and fetch (undici, which
- * sends webhooks). All four libraries are CommonJS packages loaded through require(), so the
- * require hook suffices and no ESM loader hook is registered (docs/TRACING.md).
+ * have: Fastify's own plugin (the server span; it reads the incoming traceparent itself), the
+ * MongoDB driver, node-redis, and fetch (undici: webhook sends, JWKS fetches). The driver and
+ * node-redis are CommonJS packages loaded through require(), so the require hook suffices, and
+ * Fastify and fetch need no module hook at all: no ESM loader hook is registered (docs/TRACING.md).
  */
 export function startOtelSdk(options: SdkOptions): Tracing {
   // Prometheus (/metrics) and pino (stdout) carry metrics and logs; the SDK would otherwise
@@ -53,9 +53,6 @@ export function startOtelSdk(options: SdkOptions): Tracing {
           span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
         },
       }),
-      // outgoing only (a JWKS fetch): Fastify's plugin makes the server span and reads the
-      // incoming traceparent itself, and a second server span per request cost as much again
-      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       // values in a command are reported as '?' (enhancedDatabaseReporting stays off)
       new MongoDBInstrumentation(),
       // the command only: a SET or EVAL argument is a cached answer or a counter's key
