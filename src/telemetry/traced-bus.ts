@@ -28,8 +28,9 @@ const idsOf = (headers: BusMessage['headers']): SpanAttributes => ({
 });
 
 /**
- * The bus with OpenTelemetry messaging spans (no maintained instrumentation exists for
- * @platformatic/kafka). Publishing: one PRODUCER span per message, `send <topic>`, child of the
+ * The bus with OpenTelemetry messaging spans, for both buses (an instrumentation of Kafka's send()
+ * would parent a relay batch on the relay's context; each message here continues its own write's).
+ * Publishing: one PRODUCER span per message, `send <topic>`, child of the
  * context in the message's `traceparent` header (the stored write's, put there by the relay) or
  * of the active one, whose context replaces that header, so the consumer continues from it.
  * Consuming: a CONSUMER span `process <topic>` per message, child of its header's context; a batch
