@@ -50,6 +50,10 @@ for (const name of [
 ]) {
   stopUnless(env[name] !== undefined, `test bed printed no ${name}`);
 }
+// handed on under its own name: the standard variable would switch tracing on in every process the
+// tests start; the tests that want traces pass it to their processes themselves
+env.TESTBED_OTLP_ENDPOINT = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '';
+delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
 process.stdout.write(
   `test bed: ${Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)

@@ -13,7 +13,7 @@ import { startWorker, type Worker } from '../src/worker/worker.ts';
 
 /** A server URL the test bed provides; a missing one fails the test loudly (never a silent skip). */
 export function requireEnv(
-  name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS' | 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'JAEGER_URL',
+  name: 'MONGODB_URL' | 'REDIS_URL' | 'KAFKA_BROKERS' | 'TESTBED_OTLP_ENDPOINT' | 'JAEGER_URL',
 ): string {
   const value = process.env[name];
   if (value === undefined || value === '') {

@@ -130,7 +130,7 @@ describe('the compose services built from the image, started as defined', () => 
     mongodbUrl: requireEnv('MONGODB_URL'),
     redisUrl: requireEnv('REDIS_URL'),
     kafkaBrokers: requireEnv('KAFKA_BROKERS'),
-    otlpEndpoint: requireEnv('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    otlpEndpoint: requireEnv('TESTBED_OTLP_ENDPOINT'),
   };
   let image: ReplayedStage;
   let services: Record<string, ComposeService>;

@@ -16,7 +16,7 @@ import {
 import { startReceiver } from '../worker/webhook-receiver.ts';
 
 /** What `npm run services:up` prints for Jaeger (docs/TESTBED.md), as run-tests hands it on. */
-function jaegerEnv(name: 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'JAEGER_URL'): string {
+function jaegerEnv(name: 'TESTBED_OTLP_ENDPOINT' | 'JAEGER_URL'): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
     throw new Error(
@@ -57,7 +57,7 @@ describe('one write traced through an API and a worker process into Jaeger', () 
     LOG_LEVEL: 'info',
     PORT: '0',
     WEBHOOK_POLL_MS: '50',
-    OTEL_EXPORTER_OTLP_ENDPOINT: jaegerEnv('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: jaegerEnv('TESTBED_OTLP_ENDPOINT'),
     // export within a fraction of a second, so the test polls Jaeger briefly
     OTEL_BSP_SCHEDULE_DELAY: '200',
   };

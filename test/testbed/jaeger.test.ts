@@ -21,7 +21,7 @@ const SERVICE = 'testbed-jaeger-test';
 async function postSpan(name: string, attributes: Record<string, string>): Promise<{ traceId: string }> {
   const traceId = randomBytes(16).toString('hex');
   const startNs = BigInt(Date.now()) * 1_000_000n;
-  const res = await fetch(`${requireEnv('OTEL_EXPORTER_OTLP_ENDPOINT')}/v1/traces`, {
+  const res = await fetch(`${requireEnv('TESTBED_OTLP_ENDPOINT')}/v1/traces`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
