@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { ANONYMOUS_SERVICE, type Principal } from '../auth/principal.ts';
 import { createCircuitBreaker } from '../cache/circuit-breaker.ts';
 import { AppError } from '../errors.ts';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.port.ts';
+import { addRouteHook } from './route-hooks.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -42,6 +43,7 @@ const WARN_EVERY_MS = 5_000;
 export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   const counted = new WeakSet<FastifyRequest>();
   const policy = `${limit.max};w=${Math.ceil(limit.windowMs / 1000)}`;
+  const max = String(limit.max);
   let lastWarnAt = 0;
   const breaker = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 500, maxCooldownMs: 5_000 });
 
@@ -64,12 +66,11 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
       return;
     }
     const resetS = Math.max(0, Math.ceil((hit.resetAtMs - Date.now()) / 1000));
-    void reply.headers({
-      'ratelimit-limit': String(limit.max),
-      'ratelimit-remaining': String(Math.max(0, limit.max - hit.count)),
-      'ratelimit-reset': String(resetS),
-      'ratelimit-policy': policy,
-    });
+    void reply
+      .header('ratelimit-limit', max)
+      .header('ratelimit-remaining', String(Math.max(0, limit.max - hit.count)))
+      .header('ratelimit-reset', String(resetS))
+      .header('ratelimit-policy', policy);
     if (hit.count > limit.max) {
       throw new AppError(429, 'rate_limited', 'Too many requests', {
         detail: `more than ${limit.max} requests in ${limit.windowMs} ms; retry in ${Math.max(1, resetS)} s`,
@@ -86,16 +87,20 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   };
 
   api.decorateRequest('admit', undefined);
-  api.addHook('onRequest', (request, reply, done) => {
-    if (request.routeOptions.config.countsWithRead === true) {
-      request.admit = () =>
-        counted.has(request) ? Promise.resolve() : count(request, reply, keyOf(request));
-      done();
-      return;
-    }
+  // which of the two a route takes is read once, when it is declared (request.routeOptions
+  // builds an object on every access); a route's own hook runs after the scope's, so after the
+  // authentication that names the client
+  const countNow: onRequestHookHandler = (request, reply, done) => {
     count(request, reply, keyOf(request)).then(() => {
       done();
     }, done);
+  };
+  const countWithRead: onRequestHookHandler = (request, reply, done) => {
+    request.admit = () => (counted.has(request) ? Promise.resolve() : count(request, reply, keyOf(request)));
+    done();
+  };
+  api.addHook('onRoute', (route) => {
+    addRouteHook(route, 'onRequest', route.config?.countsWithRead === true ? countWithRead : countNow);
   });
 
   // a counted-with-read request the handler answered without counting it
