@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Counts this request against its client's budget once; rejects with the 429. */
     admit: (() => Promise<void>) | undefined;
+    /** Counted already (a flag on the request: a WeakSet of requests costs GC work per request). */
+    rateLimitCounted: boolean;
   }
 }
 
@@ -41,14 +43,13 @@ const WARN_EVERY_MS = 5_000;
  * not add its timeout to every request.
  */
 export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
-  const counted = new WeakSet<FastifyRequest>();
   const policy = `${limit.max};w=${Math.ceil(limit.windowMs / 1000)}`;
   const max = String(limit.max);
   let lastWarnAt = 0;
   const breaker = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 500, maxCooldownMs: 5_000 });
 
   async function count(request: FastifyRequest, reply: FastifyReply, key: string): Promise<void> {
-    counted.add(request);
+    request.rateLimitCounted = true;
     if (!breaker.allow()) return;
     let hit;
     try {
@@ -87,6 +88,7 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   };
 
   api.decorateRequest('admit', undefined);
+  api.decorateRequest('rateLimitCounted', false);
   // which of the two a route takes is read once, when it is declared (request.routeOptions
   // builds an object on every access); a route's own hook runs after the scope's, so after the
   // authentication that names the client
@@ -96,7 +98,7 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
     }, done);
   };
   const countWithRead: onRequestHookHandler = (request, reply, done) => {
-    request.admit = () => (counted.has(request) ? Promise.resolve() : count(request, reply, keyOf(request)));
+    request.admit = () => (request.rateLimitCounted ? Promise.resolve() : count(request, reply, keyOf(request)));
     done();
   };
   api.addHook('onRoute', (route) => {
@@ -105,7 +107,7 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
 
   // a counted-with-read request the handler answered without counting it
   api.addHook('onSend', (request, reply, payload, done) => {
-    if (counted.has(request)) {
+    if (request.rateLimitCounted) {
       done(null, payload);
       return;
     }
@@ -118,7 +120,7 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   // first; rethrown, the app's problem handler answers them, or the 429 instead when this
   // client (an unauthenticated request: this IP) is over its limit.
   api.setErrorHandler(async (error, request, reply) => {
-    if (!counted.has(request)) await count(request, reply, keyOf(request));
+    if (!request.rateLimitCounted) await count(request, reply, keyOf(request));
     throw error;
   });
 }
