@@ -98,7 +98,8 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
     }, done);
   };
   const countWithRead: onRequestHookHandler = (request, reply, done) => {
-    request.admit = () => (request.rateLimitCounted ? Promise.resolve() : count(request, reply, keyOf(request)));
+    request.admit = () =>
+      request.rateLimitCounted ? Promise.resolve() : count(request, reply, keyOf(request));
     done();
   };
   api.addHook('onRoute', (route) => {
