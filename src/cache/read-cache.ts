@@ -32,9 +32,9 @@ interface Computed {
 
 /**
  * A decoded answer this process holds, valid while its generation is the user's current one,
- * kept as text: Node joins a text body to the response head and writes both in one write(),
- * where a Buffer body is written beside the head (writev), which measured dearer for these
- * answers of a few hundred bytes to a few KiB.
+ * kept as text: Node joins a text body to the response head and sends both in one write(), as
+ * for the bare route the benchmark compares with; a Buffer body goes out beside the head
+ * (writev of two chunks).
  */
 interface Opened {
   readonly tag: string;
@@ -70,11 +70,8 @@ export interface ReadRequest {
 export interface CachedAnswer {
   /** A strong entity tag (quoted) of the answer: same tag, same bytes. */
   readonly tag: string;
-  /**
-   * The answer, as text or as its UTF-8 bytes (an answer held in memory: sent without encoding
-   * it again), or null when the caller's If-None-Match holds the current tag.
-   */
-  readonly body: string | Buffer | null;
+  /** The answer's JSON text, or null when the caller's If-None-Match holds the current tag. */
+  readonly body: string | null;
 }
 
 const NO_REQUEST: ReadRequest = {};
