@@ -136,12 +136,7 @@ export function createMetrics(): Metrics {
     else counter.inc({ [label[0]]: label[1] }, 0);
   }
 
-  const requests = new Histogram({
-    name: `${PREFIX}http_request_duration_seconds`,
-    help: 'HTTP requests by route template, method and status',
-    labelNames: ['route', 'method', 'status'],
-    registers: [registry],
-  });
+  const requests = createRequestHistogram(registry);
   const publishLag = new Histogram({
     name: `${PREFIX}outbox_publish_lag_seconds`,
     help: "Seconds from a write to its event's publication",
@@ -206,7 +201,6 @@ export function createMetrics(): Metrics {
   // labelled children looked up once: prom-client hashes the label set on every call otherwise,
   // a measurable share of a cached read
   const counterOf = new Map<CounterName, { inc(by: number): void }>();
-  const requestSeries = new Map<string, { observe(value: number): void }>();
 
   return {
     inc(name, by = 1) {
@@ -222,15 +216,7 @@ export function createMetrics(): Metrics {
       counter.inc(by);
     },
     get: (name) => counts.get(name) ?? 0,
-    observeRequest(route, method, status, seconds) {
-      const key = `${route} ${method} ${status}`;
-      let series = requestSeries.get(key);
-      if (series === undefined) {
-        series = requests.labels({ route, method, status: String(status) });
-        requestSeries.set(key, series);
-      }
-      series.observe(seconds);
-    },
+    observeRequest: requests.observe,
     observePublishLag: (seconds) => {
       publishLag.observe(Math.max(0, seconds));
     },
@@ -244,6 +230,88 @@ export function createMetrics(): Metrics {
       return (await registry.metrics()) + (await processMetrics().metrics());
     },
     contentType: registry.contentType,
+  };
+}
+
+/** prom-client's default buckets, which the request histogram has always had. */
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface RequestSeries {
+  readonly labels: Readonly<Record<'route' | 'method' | 'status', string>>;
+  /** Observations per bucket (not cumulative), the last one past the largest bound (+Inf). */
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * The request-duration histogram, observed on every request. prom-client's labelled histogram
+ * builds, checks and hashes the label set on every observation, even through a child bound to
+ * its labels (a measurable share of a cached read); this one finds the series in two map
+ * lookups and adds to plain numbers, and hands prom-client's registry the same series at scrape
+ * (`_bucket` with `le`, `_sum`, `_count`), so the exposition is unchanged.
+ */
+function createRequestHistogram(registry: Registry) {
+  const name = `${PREFIX}http_request_duration_seconds`;
+  const help = 'HTTP requests by route template, method and status';
+  // route -> "method status" -> series
+  const byRoute = new Map<string, Map<string, RequestSeries>>();
+  const all: RequestSeries[] = [];
+  const seriesOf = (route: string, method: string, status: number): RequestSeries => {
+    let ofRoute = byRoute.get(route);
+    if (ofRoute === undefined) {
+      ofRoute = new Map();
+      byRoute.set(route, ofRoute);
+    }
+    const key = method + String(status);
+    let series = ofRoute.get(key);
+    if (series === undefined) {
+      series = {
+        labels: { route, method, status: String(status) },
+        counts: new Array<number>(REQUEST_BUCKETS.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
+      ofRoute.set(key, series);
+      all.push(series);
+    }
+    return series;
+  };
+  const values = () =>
+    all.flatMap((series) => {
+      let cumulative = 0;
+      const buckets = REQUEST_BUCKETS.map((le, i) => {
+        cumulative += series.counts[i] ?? 0;
+        return { labels: { le, ...series.labels }, value: cumulative, metricName: `${name}_bucket` };
+      });
+      return [
+        ...buckets,
+        { labels: { le: '+Inf', ...series.labels }, value: series.count, metricName: `${name}_bucket` },
+        { labels: series.labels, value: series.sum, metricName: `${name}_sum` },
+        { labels: series.labels, value: series.count, metricName: `${name}_count` },
+      ];
+    });
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type: 'histogram', aggregator: 'sum', values: values() }),
+    reset: () => {
+      byRoute.clear();
+      all.length = 0;
+    },
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  return {
+    observe: (route: string, method: string, status: number, seconds: number): void => {
+      const series = seriesOf(route, method, status);
+      let i = 0;
+      while (i < REQUEST_BUCKETS.length && seconds > (REQUEST_BUCKETS[i] ?? Infinity)) i += 1;
+      series.counts[i] = (series.counts[i] ?? 0) + 1;
+      series.sum += seconds;
+      series.count += 1;
+    },
   };
 }
 

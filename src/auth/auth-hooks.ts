@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preValidationHookHandler } from 'fastify';
 import type { Authenticate } from './authenticator.ts';
 import { insufficientScope } from './authenticator.ts';
 import { ANONYMOUS_SERVICE, hasScope, type Principal, type Scope } from './principal.ts';
@@ -38,9 +38,20 @@ export function requireAuth(api: FastifyInstance, authenticate: Authenticate | n
       done();
     }, done);
   });
-  api.addHook('preValidation', (request, _reply, done) => {
-    const scope = request.routeOptions.config.scope;
-    if (scope === undefined) throw new Error(`route ${request.routeOptions.url ?? ''} declares no scope`);
-    done(hasScope(request.principal, scope) ? undefined : insufficientScope(scope));
+  // the route's scope is read once, when it is declared (request.routeOptions builds an object
+  // on every access)
+  api.addHook('onRoute', (route) => {
+    const scope = route.config?.scope;
+    const check: preValidationHookHandler =
+      scope === undefined
+        ? (_request, _reply, done) => {
+            done(new Error(`route ${route.url} declares no scope`));
+          }
+        : (request, _reply, done) => {
+            done(hasScope(request.principal, scope) ? undefined : insufficientScope(scope));
+          };
+    // a new array: a GET route's HEAD twin is copied from its options before this runs, and gets
+    // its own check from its own onRoute call
+    route.preValidation = [...[route.preValidation ?? []].flat(), check];
   });
 }

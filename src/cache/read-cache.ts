@@ -32,12 +32,13 @@ interface Computed {
 
 /**
  * A decoded answer this process holds, valid while its generation is the user's current one,
- * kept as UTF-8 bytes: a response socket then takes it as is, where a string is encoded on
- * every write.
+ * kept as text: Node joins a text body to the response head and sends both in one write(), as
+ * for the bare route the benchmark compares with; a Buffer body goes out beside the head
+ * (writev of two chunks).
  */
 interface Opened {
   readonly tag: string;
-  readonly bytes: Buffer;
+  readonly text: string;
   readonly generation: string;
   readonly storedAtMs: number;
 }
@@ -69,11 +70,8 @@ export interface ReadRequest {
 export interface CachedAnswer {
   /** A strong entity tag (quoted) of the answer: same tag, same bytes. */
   readonly tag: string;
-  /**
-   * The answer, as text or as its UTF-8 bytes (an answer held in memory: sent without encoding
-   * it again), or null when the caller's If-None-Match holds the current tag.
-   */
-  readonly body: string | Buffer | null;
+  /** The answer's JSON text, or null when the caller's If-None-Match holds the current tag. */
+  readonly body: string | null;
 }
 
 const NO_REQUEST: ReadRequest = {};
@@ -125,13 +123,16 @@ export function createReadCache(options: ReadCacheOptions) {
   const flights = createSingleFlight<Computed>();
   const opened = new LRUCache<string, Opened>({
     maxSize: options.openedMaxBytes ?? OPENED_MAX_BYTES,
-    sizeCalculation: (o) => o.bytes.length + o.tag.length + 64,
+    sizeCalculation: (o) => o.text.length * 2 + o.tag.length + 64,
   });
   const hold = (userId: string, key: string, generation: string, answered: Computed, storedAtMs: number) => {
     const ttl = options.ttlMs - (Date.now() - storedAtMs);
     if (ttl <= 0) return;
-    const bytes = Buffer.from(answered.value, 'utf8');
-    opened.set(`${userId}\0${key}`, { tag: answered.tag, bytes, generation, storedAtMs }, { ttl });
+    opened.set(
+      `${userId}\0${key}`,
+      { tag: answered.tag, text: answered.value, generation, storedAtMs },
+      { ttl },
+    );
   };
   const unbumped = new Set<string>();
   const breaker = createCircuitBreaker({
@@ -262,7 +263,7 @@ export function createReadCache(options: ReadCacheOptions) {
         }
         return matchesTag(request.ifNoneMatch, held.tag)
           ? { tag: held.tag, body: null }
-          : { tag: held.tag, body: held.bytes };
+          : { tag: held.tag, body: held.text };
       }
       const cut = entry === null ? -1 : entry.value.indexOf('\n');
       if (entry !== null && cut > 0) {

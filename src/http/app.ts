@@ -21,7 +21,7 @@ import {
 import { accessLogOptions } from './access-log.ts';
 import { healthRoutes } from './health.routes.ts';
 import { registerDraining } from './draining.ts';
-import { registerMetrics } from './metrics.routes.ts';
+import { registerMetrics, timeRequests } from './metrics.routes.ts';
 import { registerJsonBodies } from './json-body.ts';
 import { addMethodNotAllowedRoutes, trackRoutes } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
@@ -73,8 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
     // behind N proxies, request.ip (rate limits by IP, logs) is the address the outermost one
-    // saw; entries a client wrote into X-Forwarded-For itself are never trusted
-    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
+    // saw; entries a client wrote into X-Forwarded-For itself are never trusted. With none, the
+    // socket's address, read as is (a trust function makes Fastify parse X-Forwarded-For on every
+    // read of request.ip, for the access log, only to trust none of it)
+    trustProxy:
+      deps.config.trustProxyHops === 0
+        ? false
+        : (_address: string, hop: number) => hop < deps.config.trustProxyHops,
   });
 
   app.setValidatorCompiler(validatorCompiler);
@@ -86,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   registerDraining(app);
+  // before any route: each route is timed by a hook added as it is declared
+  timeRequests(app, deps.metrics);
 
   await registerHardening(app, deps.corsOrigins);
   await app.register(swagger, { openapi: openApiDocument() });
@@ -98,9 +105,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consoleRoutes, { login: deps.consoleLogin });
   await app.register(
     async (api) => {
+      // first: a request refused by authentication carries it too
+      preventCaching(api);
       requireAuth(api, deps.authenticate);
       limitRequests(api, deps.rateLimit);
-      preventCaching(api);
       await api.register(transactionRoutes, { service: deps.transactions, history: deps.history });
       await api.register(analyticsRoutes, { service: deps.analytics });
       await api.register(webhookRoutes, { service: deps.webhooks });

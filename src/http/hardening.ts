@@ -35,14 +35,15 @@ const API_HELMET: HelmetOptions = { contentSecurityPolicy: API_CSP, frameguard: 
  * here (no CSP nonces); @fastify/helmet built the middleware again for each request, about half a
  * cached read's CPU, most of it garbage to collect (docs/BENCHMARKS.md).
  */
-function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
-  const headers = new Map<string, string>();
+function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
-      headers.set(name.toLowerCase(), String(value));
+      headers[name.toLowerCase()] = String(value);
     },
     removeHeader(name: string) {
-      headers.delete(name.toLowerCase());
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a map of header names
+      delete headers[name.toLowerCase()];
     },
   };
   const state = { settled: false };
@@ -52,7 +53,7 @@ function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, 
     state.settled = true;
   });
   if (!state.settled) throw new Error('helmet did not set its headers synchronously');
-  return [...headers];
+  return headers;
 }
 
 /**
@@ -63,11 +64,20 @@ function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, 
  */
 export async function registerHardening(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
   const security = helmetHeaders(API_HELMET);
-  // before CORS, which answers a preflight from its own hook
-  app.addHook('onRequest', (_request, reply, done) => {
-    // on the raw response, as helmet does: any reply header set later wins (a plugin's own CSP)
-    for (const [name, value] of security) reply.raw.setHeader(name, value);
-    done();
+  // Among the reply's headers, where any header set later wins (a plugin's own CSP) and which an
+  // error answer keeps. Not on the raw response as helmet sets them: a header there makes Node
+  // take every other header of the reply through setHeader() again when the head is written.
+  // Before CORS, which answers a preflight from its own hook; the URL bound is checked in the
+  // same hook (one hook less on every request), so a refused URL carries these headers too.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(security);
+    done(
+      request.url.length > MAX_URL_LENGTH
+        ? new AppError(414, 'uri_too_long', 'URI too long', {
+            detail: `the URL is longer than ${MAX_URL_LENGTH} characters`,
+          })
+        : undefined,
+    );
   });
   if (corsOrigins.length > 0) {
     await app.register(cors, {
@@ -95,22 +105,15 @@ export async function registerHardening(app: FastifyInstance, corsOrigins: reado
       maxAge: 600,
     });
   }
-  app.addHook('onRequest', (request, _reply, done) => {
-    done(
-      request.url.length > MAX_URL_LENGTH
-        ? new AppError(414, 'uri_too_long', 'URI too long', {
-            detail: `the URL is longer than ${MAX_URL_LENGTH} characters`,
-          })
-        : undefined,
-    );
-  });
 }
 
 /** Responses of this scope carry personal data: no browser or proxy may keep them. */
 export function preventCaching(api: FastifyInstance): void {
-  api.addHook('onSend', (_request, reply, payload, done) => {
+  // set as the request arrives (an error answer keeps it; no route of the scope sets its own):
+  // an onRequest hook costs less than an onSend hook, which passes the payload along
+  api.addHook('onRequest', (_request, reply, done) => {
     void reply.header('cache-control', 'no-store');
-    done(null, payload);
+    done();
   });
 }
 

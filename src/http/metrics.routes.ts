@@ -1,19 +1,36 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
+import { addRouteHook } from './route-hooks.ts';
 import type { Metrics } from '../metrics.ts';
 
 /**
  * Times every request by its route template (never the raw URL: ids would make a series per
- * transaction) and serves the Prometheus exposition at GET /metrics. /metrics has no auth, as
- * Prometheus scrapes from inside the network; the load balancer does not route it from outside.
- * Call on the root instance, before the routes it should time.
+ * transaction). Call on the root instance before any route: a route declared earlier is not
+ * timed.
  */
-export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
+export function timeRequests(app: FastifyInstance, metrics: Metrics): void {
+  // each route is timed by a hook of its own that knows its template (request.routeOptions
+  // builds an object on every access); what no route matched (404) is one series
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    const timed: onResponseHookHandler = (request, reply, done) => {
+      metrics.observeRequest(url, request.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    addRouteHook(route, 'onResponse', timed);
+  });
   app.addHook('onResponse', (request, reply, done) => {
-    // no route matched (404): one series for all of them
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (request.is404) {
+      metrics.observeRequest('unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    }
     done();
   });
+}
+
+/**
+ * The Prometheus exposition at GET /metrics. It has no auth, as Prometheus scrapes from inside
+ * the network; the load balancer does not route it from outside.
+ */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
   // hidden from the OpenAPI document: an operations endpoint, not part of the API callers use
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const text = await metrics.scrape();

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.ts';
 import { accessLogOptions } from './access-log.ts';
 import { requestIdFor } from './hardening.ts';
 import { healthRoutes, type HealthCheck } from './health.routes.ts';
-import { registerMetrics } from './metrics.routes.ts';
+import { registerMetrics, timeRequests } from './metrics.routes.ts';
 
 /**
  * The worker role's listener (METRICS_PORT): liveness, readiness and metrics only, so the
@@ -22,6 +22,7 @@ export async function buildOpsApp(deps: {
     requestIdHeader: false,
     genReqId: requestIdFor,
   });
+  timeRequests(app, deps.metrics);
   registerMetrics(app, deps.metrics);
   await app.register(healthRoutes, { checks: deps.health });
   return app;

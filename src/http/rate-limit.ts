@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { ANONYMOUS_SERVICE, type Principal } from '../auth/principal.ts';
 import { createCircuitBreaker } from '../cache/circuit-breaker.ts';
 import { AppError } from '../errors.ts';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.port.ts';
+import { addRouteHook } from './route-hooks.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,6 +17,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Counts this request against its client's budget once; rejects with the 429. */
     admit: (() => Promise<void>) | undefined;
+    /** Counted already (a flag on the request: a WeakSet of requests costs GC work per request). */
+    rateLimitCounted: boolean;
   }
 }
 
@@ -40,13 +43,13 @@ const WARN_EVERY_MS = 5_000;
  * not add its timeout to every request.
  */
 export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
-  const counted = new WeakSet<FastifyRequest>();
   const policy = `${limit.max};w=${Math.ceil(limit.windowMs / 1000)}`;
+  const max = String(limit.max);
   let lastWarnAt = 0;
   const breaker = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 500, maxCooldownMs: 5_000 });
 
   async function count(request: FastifyRequest, reply: FastifyReply, key: string): Promise<void> {
-    counted.add(request);
+    request.rateLimitCounted = true;
     if (!breaker.allow()) return;
     let hit;
     try {
@@ -64,12 +67,11 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
       return;
     }
     const resetS = Math.max(0, Math.ceil((hit.resetAtMs - Date.now()) / 1000));
-    void reply.headers({
-      'ratelimit-limit': String(limit.max),
-      'ratelimit-remaining': String(Math.max(0, limit.max - hit.count)),
-      'ratelimit-reset': String(resetS),
-      'ratelimit-policy': policy,
-    });
+    void reply
+      .header('ratelimit-limit', max)
+      .header('ratelimit-remaining', String(Math.max(0, limit.max - hit.count)))
+      .header('ratelimit-reset', String(resetS))
+      .header('ratelimit-policy', policy);
     if (hit.count > limit.max) {
       throw new AppError(429, 'rate_limited', 'Too many requests', {
         detail: `more than ${limit.max} requests in ${limit.windowMs} ms; retry in ${Math.max(1, resetS)} s`,
@@ -86,21 +88,27 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   };
 
   api.decorateRequest('admit', undefined);
-  api.addHook('onRequest', (request, reply, done) => {
-    if (request.routeOptions.config.countsWithRead === true) {
-      request.admit = () =>
-        counted.has(request) ? Promise.resolve() : count(request, reply, keyOf(request));
-      done();
-      return;
-    }
+  api.decorateRequest('rateLimitCounted', false);
+  // which of the two a route takes is read once, when it is declared (request.routeOptions
+  // builds an object on every access); a route's own hook runs after the scope's, so after the
+  // authentication that names the client
+  const countNow: onRequestHookHandler = (request, reply, done) => {
     count(request, reply, keyOf(request)).then(() => {
       done();
     }, done);
+  };
+  const countWithRead: onRequestHookHandler = (request, reply, done) => {
+    request.admit = () =>
+      request.rateLimitCounted ? Promise.resolve() : count(request, reply, keyOf(request));
+    done();
+  };
+  api.addHook('onRoute', (route) => {
+    addRouteHook(route, 'onRequest', route.config?.countsWithRead === true ? countWithRead : countNow);
   });
 
   // a counted-with-read request the handler answered without counting it
   api.addHook('onSend', (request, reply, payload, done) => {
-    if (counted.has(request)) {
+    if (request.rateLimitCounted) {
       done(null, payload);
       return;
     }
@@ -113,7 +121,7 @@ export function limitRequests(api: FastifyInstance, limit: RateLimit): void {
   // first; rethrown, the app's problem handler answers them, or the 429 instead when this
   // client (an unauthenticated request: this IP) is over its limit.
   api.setErrorHandler(async (error, request, reply) => {
-    if (!counted.has(request)) await count(request, reply, keyOf(request));
+    if (!request.rateLimitCounted) await count(request, reply, keyOf(request));
     throw error;
   });
 }
