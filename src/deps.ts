@@ -178,18 +178,22 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     clock,
     allowedHosts: config.webhooks.allowedHosts,
   });
-  const reactions = createTransactionReactions({
-    storage,
-    rules: loadAlertRules(config.alertRulesFile),
-    bus,
-    topics,
-    fanOut: createWebhookFanOut(storage.webhooks, clock, () => {
-      for (const listener of deliveryListeners) listener();
-    }),
-    invalidate,
-    metrics,
-    clock,
-  });
+  // built when a worker first asks: only workers react to events, and an API must not need the
+  // alert rules file to start
+  let reactions: TransactionReactions | undefined;
+  const reactionsOnce = (): TransactionReactions =>
+    (reactions ??= createTransactionReactions({
+      storage,
+      rules: loadAlertRules(config.alertRulesFile),
+      bus,
+      topics,
+      fanOut: createWebhookFanOut(storage.webhooks, clock, () => {
+        for (const listener of deliveryListeners) listener();
+      }),
+      invalidate,
+      metrics,
+      clock,
+    }));
   return {
     config,
     logger,
@@ -205,7 +209,9 @@ export async function buildDeps(config: Config, logger: Logger): Promise<Deps> {
     webhooks,
     creditScores,
     alerts,
-    reactions,
+    get reactions() {
+      return reactionsOnce();
+    },
     cache,
     invalidate,
     writeListeners,

@@ -53,6 +53,8 @@ export async function startWorker(
 ): Promise<Worker> {
   const { config, logger, metrics, storage, bus, clock, invalidate } = deps;
   const topics = topicsFor(config.events.topicPrefix);
+  // built (alert rules read) now, so a bad rules file stops the worker at start, not at its first batch
+  const reactions = deps.reactions;
   await bus.ensureTopics([
     { name: topics.transactions, partitions: config.events.partitions },
     { name: topics.transactionsDlq, partitions: 1 },
@@ -80,7 +82,7 @@ export async function startWorker(
     dlqTopic: topics.transactionsDlq,
     logger: logger.child({ component: 'stats-projector' }),
     metrics,
-    react: (events, positions) => deps.reactions.handle(events, positions),
+    react: (events, positions) => reactions.handle(events, positions),
   });
   const subscription = await bus.subscribe({
     groupId: config.events.groupId,

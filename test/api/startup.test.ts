@@ -53,6 +53,40 @@ describe('process start', () => {
     });
   }
 
+  it('an unreadable ALERT_RULES_FILE stops a worker at start; an API, which raises no alerts, starts without it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fido-start-'));
+    const missing = join(dataDir, 'no-such-rules.json');
+    try {
+      const worker = runMain({ ROLE: 'worker', DATA_DIR: dataDir, ALERT_RULES_FILE: missing });
+      assert.notEqual(worker.status, 0, worker.stderr);
+      assert.match(worker.stderr, /alert rules .*no-such-rules\.json: cannot be read/);
+      const port = await freePort();
+      const api = spawn(process.execPath, [MAIN], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATA_DIR: dataDir,
+          PORT: String(port),
+          ROLE: 'api',
+          ALERT_RULES_FILE: missing,
+        },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => api.on('exit', resolve));
+      try {
+        await eventually(async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+          return res?.status === 200 ? res : undefined;
+        }, 10_000);
+        api.kill('SIGTERM');
+        assert.equal(await exited, 0);
+      } finally {
+        api.kill('SIGKILL');
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('starts on embedded defaults with no other setup, answers health and docs, stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fido-start-'));
     const port = await freePort();
