@@ -1,4 +1,5 @@
-import { traceContextField } from '../telemetry/trace-context-field.ts';
+import { withTraceContext } from '../telemetry/stored-trace-context.ts';
+import { tracing } from '../telemetry/tracing.ts';
 import { actsFor, type Principal } from '../auth/principal.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { AppError, notFound, preconditionFailed } from '../errors.ts';
@@ -62,7 +63,7 @@ export function createTransactionService(deps: TransactionServiceDeps) {
         fullNameSealed: record.fullNameSealed,
         state: eventStateOf(record),
       },
-      ...traceContextField(),
+      ...withTraceContext(tracing().current()),
     };
   }
 
