@@ -232,6 +232,13 @@ export const EnvSchema = Type.Object({
         'comma-separated host names webhook URLs may point to (*.example.com for subdomains); unset: any host',
     }),
   ),
+  TRACES_READ_SAMPLE_RATIO: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.01,
+    description:
+      'share of reads (and other traces a write did not start) recorded with tracing on, 0-1; every write is recorded; ignored when OTEL_TRACES_SAMPLER is set',
+  }),
   SHUTDOWN_WITHDRAW_MS: Type.Integer({
     minimum: 0,
     maximum: 60_000,

@@ -8,7 +8,10 @@ import { startTracingFromEnv } from './telemetry/start-tracing.ts';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   // before the modules it instruments load (imported below); off unless OTEL_EXPORTER_OTLP_ENDPOINT
-  const tracing = await startTracingFromEnv({ role: config.role });
+  const tracing = await startTracingFromEnv({
+    role: config.role,
+    readSampleRatio: config.tracesReadSampleRatio,
+  });
   const [{ buildDeps }, { buildApp }, { buildOpsApp }, { startWorker }] = await Promise.all([
     import('./deps.ts'),
     import('./http/app.ts'),

@@ -15,7 +15,10 @@ const send = (message: unknown): void => {
 
 const config = loadConfigOrExit();
 // as main.ts does: before the modules it instruments load; nothing unless OTEL_EXPORTER_OTLP_ENDPOINT
-const tracing = await startTracingFromEnv({ role: config.role });
+const tracing = await startTracingFromEnv({
+  role: config.role,
+  readSampleRatio: config.tracesReadSampleRatio,
+});
 const { buildDeps } = await import('../../src/deps.ts');
 const { startWorker } = await import('../../src/worker/worker.ts');
 const logger = pino(loggerOptions(config.logLevel));

@@ -4,6 +4,7 @@ import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, resources, type tracing as sdkTracing } from '@opentelemetry/sdk-node';
 import { createOtelTracing } from './otel-tracing.ts';
+import { writesFirstSampler } from './writes-first-sampler.ts';
 import type { Tracing } from './tracing.ts';
 
 /** Probes and scrapes: every few seconds per instance, they would bury the writes' traces. */
@@ -12,6 +13,8 @@ const UNTRACED_PATHS = /^\/(health\/|metrics)/;
 export interface SdkOptions {
   readonly role: string;
   readonly instanceId: string;
+  /** Share of the traces that start here, other than writes, to record (TRACES_READ_SAMPLE_RATIO). */
+  readonly readSampleRatio: number;
   /** Tests hand an in-memory exporter's processor; otherwise OTEL_TRACES_EXPORTER decides (OTLP). */
   readonly spanProcessors?: sdkTracing.SpanProcessor[];
 }
@@ -39,6 +42,8 @@ export function startOtelSdk(options: SdkOptions): Tracing {
       }),
     ),
     ...(options.spanProcessors === undefined ? {} : { spanProcessors: options.spanProcessors }),
+    // the standard OTEL_TRACES_SAMPLER, when set, replaces the service's own default
+    ...(process.env.OTEL_TRACES_SAMPLER ? {} : { sampler: writesFirstSampler(options.readSampleRatio) }),
     instrumentations: [
       new FastifyOtel.FastifyOtelInstrumentation({
         registerOnInitialization: true,
@@ -53,10 +58,12 @@ export function startOtelSdk(options: SdkOptions): Tracing {
           span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
         },
       }),
-      // values in a command are reported as '?' (enhancedDatabaseReporting stays off)
+      // values in a command are reported as '?' (enhancedDatabaseReporting stays off); commands
+      // outside any request or event (polls, sweeps) make no span (requireParentSpan, its default)
       new MongoDBInstrumentation(),
       // the command only: a SET or EVAL argument is a cached answer or a counter's key
-      new RedisInstrumentation({ dbStatementSerializer: (command) => command }),
+      // requireParentSpan: no one-span traces of commands run outside any request or event
+      new RedisInstrumentation({ dbStatementSerializer: (command) => command, requireParentSpan: true }),
       new UndiciInstrumentation(),
     ],
   });

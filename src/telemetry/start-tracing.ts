@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { installTracing, tracing, type Tracing } from './tracing.ts';
 
-export interface TracingIdentity {
+export interface TracingOptions {
   /** api, worker or all: a resource attribute, so a trace shows which role did each part. */
   readonly role: string;
+  /** TRACES_READ_SAMPLE_RATIO: share of reads (and other traces not started by a write) recorded. */
+  readonly readSampleRatio: number;
   /** Distinguishes processes of one role; a fresh id per process unless OTEL_RESOURCE_ATTRIBUTES sets one. */
   readonly instanceId?: string;
 }
@@ -15,12 +17,12 @@ export interface TracingIdentity {
  * afterwards. Off, it imports nothing and the no-op stays.
  */
 export async function startTracingFromEnv(
-  identity: TracingIdentity,
+  options: TracingOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Tracing> {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (endpoint === undefined || endpoint === '' || env.OTEL_SDK_DISABLED === 'true') return tracing();
   const { startOtelSdk } = await import('./otel-sdk.ts');
-  installTracing(startOtelSdk({ ...identity, instanceId: identity.instanceId ?? randomUUID() }));
+  installTracing(startOtelSdk({ ...options, instanceId: options.instanceId ?? randomUUID() }));
   return tracing();
 }

@@ -9,11 +9,15 @@ export type FinishedSpan = sdkTracing.ReadableSpan;
  * The real SDK with its instrumentations, exporting to the SDK's in-memory exporter instead of
  * OTLP. Call it before importing anything it instruments (import the app dynamically after).
  */
-export function startInMemoryTracing(): { exporter: sdkTracing.InMemorySpanExporter; tracing: Tracing } {
+export function startInMemoryTracing(
+  // every trace by default, reads included (writes are recorded at any ratio)
+  readSampleRatio = 1,
+): { exporter: sdkTracing.InMemorySpanExporter; tracing: Tracing } {
   const exporter = new sdkTracing.InMemorySpanExporter();
   const tracing = startOtelSdk({
     role: 'all',
     instanceId: randomUUID(),
+    readSampleRatio,
     spanProcessors: [new sdkTracing.SimpleSpanProcessor(exporter)],
   });
   installTracing(tracing);

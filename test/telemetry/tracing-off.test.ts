@@ -19,7 +19,7 @@ const TRACING_MODULES =
 
 /**
  * `npm start` as a user runs it (the embedded default, role all), with the modules it loads
- * recorded; answers one request through the API, then stops on SIGTERM.
+ * recorded; answers one write through the API, then stops on SIGTERM.
  */
 async function runOnce(env: Record<string, string>): Promise<{ modules: string[]; exitCode: number | null }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fido-tracing-'));
@@ -36,8 +36,9 @@ async function runOnce(env: Record<string, string>): Promise<{ modules: string[]
       () => Promise.resolve(/"address":"(http:\/\/[^"]+)"/.exec(output)?.[1]),
       15_000,
     );
-    // an API request (refused without a token): the HTTP instrumentation's work when on
-    assert.equal((await fetch(`${address}/api/v1/transactions/tx-none`)).status, 401);
+    // an API write (refused without a token): the HTTP instrumentation's work when on, and a
+    // span the default sampler records (every write; reads at 1%)
+    assert.equal((await fetch(`${address}/api/v1/transactions`, { method: 'POST' })).status, 401);
     child.kill('SIGTERM');
     const exitCode = await exited;
     return { modules: JSON.parse(readFileSync(record, 'utf8')) as string[], exitCode };
