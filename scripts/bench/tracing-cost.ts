@@ -4,7 +4,14 @@
  * OTEL_EXPORTER_OTLP_ENDPOINT is set (npm run services:up prints it), else a local receiver that
  * accepts and discards. Per mode: server CPU µs per request for a cached history read and for a
  * create, and the worker's drain rate (events/s, CPU µs per event). Prints a Markdown table
- * (docs/TRACING.md keeps the latest). BENCH_DURATION_S, BENCH_RUNS, BENCH_DRAIN_EVENTS size it.
+ * (docs/TRACING.md keeps the latest).
+ *
+ * The machine is noisy, and one process differs from another of the same build by several
+ * percent (JIT and memory layout), more than the effect measured. So every mode runs in
+ * BENCH_INSTANCES processes at once, and each round measures every process in turn, in a rotated
+ * order: a mode's figure is the median of its rounds over its processes, all taken in the same
+ * minutes as the other modes'. BENCH_DURATION_S, BENCH_RUNS (rounds), BENCH_INSTANCES and
+ * BENCH_DRAIN_EVENTS size it.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +22,8 @@ import { benchOptions } from './bench-config.ts';
 import { createContext, serviceEnv, type RunContext } from './context.ts';
 import { planUsers, random } from './dataset.ts';
 import { drainBacklog, publishBacklog, type DrainResult } from './drain-bench.ts';
-import { measure, type LoadRequest, type RunResult } from './load.ts';
-import { startChild, stopAll } from './processes.ts';
+import { measure, type LoadRequest } from './load.ts';
+import { startChild, stopAll, type Child } from './processes.ts';
 import { writeBodies } from './scenarios.ts';
 import { seedDataset } from './seed.ts';
 import { seedEmbedded } from './seed-embedded.ts';
@@ -25,10 +32,24 @@ interface Mode {
   readonly name: string;
   readonly env: Record<string, string>;
 }
+interface Server {
+  readonly mode: Mode;
+  readonly child: Child;
+  readonly read: LoadRequest;
+  readonly create: LoadRequest;
+}
+/** Medians over rounds and processes, with the middle half's range (the noise). */
+interface Figure {
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+}
 interface ModeResult {
   readonly mode: string;
-  readonly read: RunResult;
-  readonly create: RunResult;
+  readonly read: Figure;
+  readonly readRps: number;
+  readonly create: Figure;
+  readonly createRps: number;
   readonly drain: DrainResult;
 }
 
@@ -38,9 +59,9 @@ const int = (name: string, fallback: number): number => {
   return value;
 };
 const settings = {
-  durationS: int('BENCH_DURATION_S', 8),
-  warmupS: 3,
-  runs: int('BENCH_RUNS', 3),
+  durationS: int('BENCH_DURATION_S', 5),
+  rounds: int('BENCH_RUNS', 5),
+  instances: int('BENCH_INSTANCES', 2),
   connections: 8,
 };
 const drainEvents = int('BENCH_DRAIN_EVENTS', 20_000);
@@ -51,17 +72,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const sink = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? null : await startOtlpSink();
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? sink?.endpoint ?? '';
-const tracingOn = (sampler: string, arg?: string): Record<string, string> => ({
-  OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-  OTEL_TRACES_SAMPLER: sampler,
-  ...(arg === undefined ? {} : { OTEL_TRACES_SAMPLER_ARG: arg }),
-});
 const modes: Mode[] = [
   { name: 'off', env: {} },
-  { name: 'on, every trace (parentbased_always_on)', env: tracingOn('parentbased_always_on') },
   {
-    name: 'on, 10% of traces (parentbased_traceidratio 0.1)',
-    env: tracingOn('parentbased_traceidratio', '0.1'),
+    name: 'on, the default: every write, 1% of reads',
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+  },
+  {
+    name: 'on, 10% of reads (TRACES_READ_SAMPLE_RATIO=0.1)',
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, TRACES_READ_SAMPLE_RATIO: '0.1' },
+  },
+  {
+    name: 'on, every trace (OTEL_TRACES_SAMPLER=parentbased_always_on)',
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
   },
 ];
 
@@ -71,7 +94,23 @@ process.stderr.write(
 );
 const results: ModeResult[] = [];
 try {
-  for (const [i, mode] of modes.entries()) results.push(await runMode(ctx, mode, i));
+  const servers = await startServers(ctx);
+  const reads = await rounds(servers, (server) => server.read, 'cached read');
+  const creates = await rounds(servers, (server) => server.create, 'create');
+  await stopAll();
+  for (const [i, mode] of modes.entries()) {
+    process.stderr.write(`\n== drain, tracing ${mode.name}\n`);
+    const read = reads.get(mode) ?? [];
+    const create = creates.get(mode) ?? [];
+    results.push({
+      mode: mode.name,
+      read: figure(read.map((r) => r.cpu)),
+      readRps: figure(read.map((r) => r.rps)).median,
+      create: figure(create.map((r) => r.cpu)),
+      createRps: figure(create.map((r) => r.rps)).median,
+      drain: await drain(ctx, mode, i),
+    });
+  }
 } finally {
   await stopAll();
   await sink?.close();
@@ -79,46 +118,94 @@ try {
 }
 process.stdout.write(`\n${table(results)}\n`);
 
-async function runMode(context: RunContext, mode: Mode, index: number): Promise<ModeResult> {
-  process.stderr.write(`\n== tracing ${mode.name}\n`);
-  const dir = join(context.workDir, `http-${index}`);
-  const api = await startChild({
-    script: 'src/main.ts',
-    env: { ...serviceEnv(context), ...mode.env, LOG_LEVEL: 'warn', DATA_DIR: dir, ROLE: 'all' },
-    logFile: join(context.workDir, `api-${index}.log`),
-    readyPath: '/health/ready',
-  });
+/** BENCH_INSTANCES processes per mode, all serving at once, each with a reader's history cached. */
+async function startServers(context: RunContext): Promise<Server[]> {
   const auth = { authorization: `Bearer ${context.token}` };
-  const writers = Array.from({ length: 200 }, (_, i) => `b${context.runId}-w${i}`);
-  const reader = writers[0] ?? '';
-  const bodies = writeBodies([reader], 3);
-  for (let i = 0; i < 60; i++) {
-    const res = await fetch(`${api.url}/api/v1/transactions`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: bodies(),
+  const servers: Server[] = [];
+  for (const [m, mode] of modes.entries()) {
+    for (let k = 0; k < settings.instances; k++) {
+      const name = `http-${m}-${k}`;
+      const child = await startChild({
+        script: 'src/main.ts',
+        env: {
+          ...serviceEnv(context),
+          ...mode.env,
+          LOG_LEVEL: 'warn',
+          DATA_DIR: join(context.workDir, name),
+          ROLE: 'all',
+        },
+        logFile: join(context.workDir, `${name}.log`),
+        readyPath: '/health/ready',
+      });
+      const writers = Array.from({ length: 200 }, (_, i) => `b${context.runId}-${name}-w${i}`);
+      const reader = writers[0] ?? '';
+      const bodies = writeBodies([reader], 3);
+      for (let i = 0; i < 60; i++) {
+        const res = await fetch(`${child.url}/api/v1/transactions`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: bodies(),
+        });
+        if (res.status !== 201) throw new Error(`seeding answered ${res.status}: ${await res.text()}`);
+      }
+      servers.push({
+        mode,
+        child,
+        read: { method: 'GET', path: `/api/v1/users/${reader}/transactions`, headers: auth },
+        create: {
+          method: 'POST',
+          path: '/api/v1/transactions',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: writeBodies(writers, 11),
+        },
+      });
+    }
+  }
+  return servers;
+}
+
+/**
+ * A warm-up pass, then BENCH_RUNS rounds; each round measures every server once, starting one
+ * further along the list than the round before, so no mode is always measured first or last.
+ */
+async function rounds(
+  servers: readonly Server[],
+  request: (server: Server) => LoadRequest,
+  label: string,
+): Promise<Map<Mode, { cpu: number; rps: number }[]>> {
+  const byMode = new Map<Mode, { cpu: number; rps: number }[]>();
+  const run = (server: Server, durationS: number) =>
+    measure(server.child, request(server), {
+      durationS,
+      warmupS: 0,
+      runs: 1,
+      connections: settings.connections,
     });
-    if (res.status !== 201) throw new Error(`seeding answered ${res.status}: ${await res.text()}`);
+  for (const server of servers) await run(server, 2);
+  for (let round = 0; round < settings.rounds; round++) {
+    process.stderr.write(`${label}: round ${round + 1} of ${settings.rounds}\n`);
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[(i + round) % servers.length];
+      if (server === undefined) continue;
+      const { median } = await run(server, settings.durationS);
+      if (median.errors > 0) throw new Error(`${label} (${server.mode.name}): ${median.errors} errors`);
+      const list = byMode.get(server.mode) ?? [];
+      list.push({ cpu: median.cpuUsPerRequest, rps: median.rps });
+      byMode.set(server.mode, list);
+    }
   }
-  const read: LoadRequest = { method: 'GET', path: `/api/v1/users/${reader}/transactions`, headers: auth };
-  const create: LoadRequest = {
-    method: 'POST',
-    path: '/api/v1/transactions',
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: writeBodies(writers, 11),
-  };
-  try {
-    const readResult = (await measure(api, read, settings)).median;
-    const createResult = (await measure(api, create, settings)).median;
-    return {
-      mode: mode.name,
-      read: readResult,
-      create: createResult,
-      drain: await drain(context, mode, index),
-    };
-  } finally {
-    await api.stop();
-  }
+  return byMode;
+}
+
+function figure(values: readonly number[]): Figure {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] ?? 0;
+  const mid = sorted.length / 2;
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[Math.floor(mid)] ?? 0)
+      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return { median, low: at(0.25), high: at(0.75) };
 }
 
 /** A backlog on the embedded bus drained by a worker process (events carry no trace context). */
@@ -163,13 +250,15 @@ function table(rows: readonly ModeResult[]): string {
     base === undefined || base === 0 || value === base
       ? ''
       : ` (${value > base ? '+' : ''}${Math.round(((value - base) / base) * 100)}%)`;
+  const cpu = (f: Figure, base: Figure | undefined) =>
+    `${Math.round(f.median)}${pct(f.median, base?.median)} [${Math.round(f.low)}–${Math.round(f.high)}]`;
   const lines = [
-    '| tracing | cached read: CPU µs/req | req/s | create: CPU µs/req | req/s | drain: events/s | CPU µs/event |',
+    '| tracing | cached read: CPU µs/req [middle half] | req/s | create: CPU µs/req [middle half] | req/s | drain: events/s | CPU µs/event |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.mode} | ${Math.round(r.read.cpuUsPerRequest)}${pct(r.read.cpuUsPerRequest, off?.read.cpuUsPerRequest)} | ${Math.round(r.read.rps)} | ${Math.round(r.create.cpuUsPerRequest)}${pct(r.create.cpuUsPerRequest, off?.create.cpuUsPerRequest)} | ${Math.round(r.create.rps)} | ${Math.round(r.drain.eventsPerSecond)}${pct(r.drain.eventsPerSecond, off?.drain.eventsPerSecond)} | ${Math.round(r.drain.cpuUsPerEvent)}${pct(r.drain.cpuUsPerEvent, off?.drain.cpuUsPerEvent)} |`,
+      `| ${r.mode} | ${cpu(r.read, off?.read)} | ${Math.round(r.readRps)} | ${cpu(r.create, off?.create)} | ${Math.round(r.createRps)} | ${Math.round(r.drain.eventsPerSecond)}${pct(r.drain.eventsPerSecond, off?.drain.eventsPerSecond)} | ${Math.round(r.drain.cpuUsPerEvent)}${pct(r.drain.cpuUsPerEvent, off?.drain.cpuUsPerEvent)} |`,
     );
   }
   return lines.join('\n');
