@@ -83,6 +83,14 @@ const modes: Mode[] = [
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, TRACES_READ_SAMPLE_RATIO: '0.1' },
   },
   {
+    name: 'on, 1% of all traces, writes too (parentbased_traceidratio 0.01)',
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.01',
+    },
+  },
+  {
     name: 'on, every trace (OTEL_TRACES_SAMPLER=parentbased_always_on)',
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
   },
