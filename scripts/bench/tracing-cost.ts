@@ -126,12 +126,16 @@ try {
 }
 process.stdout.write(`\n${table(results)}\n`);
 
-/** BENCH_INSTANCES processes per mode, all serving at once, each with a reader's history cached. */
+/**
+ * BENCH_INSTANCES processes per mode, all serving at once, each with a reader's history cached;
+ * listed instance by instance (every mode's first, then every mode's second), so a mode's
+ * processes are measured at different moments of a round.
+ */
 async function startServers(context: RunContext): Promise<Server[]> {
   const auth = { authorization: `Bearer ${context.token}` };
   const servers: Server[] = [];
-  for (const [m, mode] of modes.entries()) {
-    for (let k = 0; k < settings.instances; k++) {
+  for (let k = 0; k < settings.instances; k++) {
+    for (const [m, mode] of modes.entries()) {
       const name = `http-${m}-${k}`;
       const child = await startChild({
         script: 'src/main.ts',
@@ -207,7 +211,7 @@ async function rounds(
 
 function figure(values: readonly number[]): Figure {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] ?? 0;
+  const at = (q: number) => sorted[Math.round(q * (sorted.length - 1))] ?? 0;
   const mid = sorted.length / 2;
   const median =
     sorted.length % 2 === 1
