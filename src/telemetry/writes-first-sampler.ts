@@ -10,7 +10,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Decides the traces that start here (a request without a sampled `traceparent`, a message
  * without a stored context):
  * - every write request is recorded: a write's trace is what someone opens by its transaction id
- *   ("why did this alert fire late?"), and writes are few and cost far more than their span;
+ *   ("why did this alert fire late?"), and writes are few next to reads;
  * - a root linked to a recorded trace is recorded: a batch `process` span serving sampled writes,
  *   under which the batch's shared work runs;
  * - the rest (reads, probes of other systems, context-less messages) at `readRatio`, by trace id.
