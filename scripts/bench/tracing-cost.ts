@@ -22,7 +22,7 @@ import { benchOptions } from './bench-config.ts';
 import { createContext, serviceEnv, type RunContext } from './context.ts';
 import { planUsers, random } from './dataset.ts';
 import { drainBacklog, publishBacklog, type DrainResult } from './drain-bench.ts';
-import { measure, type LoadRequest } from './load.ts';
+import { measure, percentile, type LoadRequest } from './load.ts';
 import { startChild, stopAll, type Child } from './processes.ts';
 import { writeBodies } from './scenarios.ts';
 import { seedDataset } from './seed.ts';
@@ -211,13 +211,7 @@ async function rounds(
 
 function figure(values: readonly number[]): Figure {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.round(q * (sorted.length - 1))] ?? 0;
-  const mid = sorted.length / 2;
-  const median =
-    sorted.length % 2 === 1
-      ? (sorted[Math.floor(mid)] ?? 0)
-      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  return { median, low: at(0.25), high: at(0.75) };
+  return { median: percentile(sorted, 0.5), low: percentile(sorted, 0.25), high: percentile(sorted, 0.75) };
 }
 
 /** A backlog on the embedded bus drained by a worker process (events carry no trace context). */
