@@ -1,14 +1,11 @@
-import FastifyOtel from '@fastify/otel';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, resources, type tracing as sdkTracing } from '@opentelemetry/sdk-node';
 import { createOtelTracing } from './otel-tracing.ts';
-import { writesFirstSampler } from './writes-first-sampler.ts';
+import { traceFastifyRequests } from './request-spans.ts';
+import { writesFirstRequestGate, writesFirstSampler } from './writes-first-sampler.ts';
 import type { Tracing } from './tracing.ts';
-
-/** Probes and scrapes: every few seconds per instance, they would bury the writes' traces. */
-const UNTRACED_PATHS = /^\/(health\/|metrics)/;
 
 export interface SdkOptions {
   readonly role: string;
@@ -22,16 +19,19 @@ export interface SdkOptions {
 /**
  * The OpenTelemetry SDK for Node, configured by the standard OTEL_* variables (endpoint, protocol,
  * headers, OTEL_TRACES_SAMPLER, batch sizes), with the instrumentations this service's libraries
- * have: Fastify's own plugin (the server span; it reads the incoming traceparent itself), the
- * MongoDB driver, node-redis, and fetch (undici: webhook sends, JWKS fetches). The driver and
- * node-redis are CommonJS packages loaded through require(), so the require hook suffices, and
- * Fastify and fetch need no module hook at all: no ESM loader hook is registered (docs/TRACING.md).
+ * have (the MongoDB driver, node-redis, and fetch: webhook sends, JWKS fetches) and the server
+ * span of src/telemetry/request-spans.ts. The driver and node-redis are CommonJS packages loaded
+ * through require(), so the require hook suffices, and Fastify and fetch need no module hook at
+ * all: no ESM loader hook is registered (docs/TRACING.md).
  */
 export function startOtelSdk(options: SdkOptions): Tracing {
   // Prometheus (/metrics) and pino (stdout) carry metrics and logs; the SDK would otherwise
   // export both over OTLP by default
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  // the standard OTEL_TRACES_SAMPLER, when set, replaces the service's own default, and then every
+  // request gets a span for it to decide on
+  const standardSampler = Boolean(process.env.OTEL_TRACES_SAMPLER);
   const sdk = new NodeSDK({
     // detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) override these
     resource: resources.defaultResource().merge(
@@ -42,22 +42,8 @@ export function startOtelSdk(options: SdkOptions): Tracing {
       }),
     ),
     ...(options.spanProcessors === undefined ? {} : { spanProcessors: options.spanProcessors }),
-    // the standard OTEL_TRACES_SAMPLER, when set, replaces the service's own default
-    ...(process.env.OTEL_TRACES_SAMPLER ? {} : { sampler: writesFirstSampler(options.readSampleRatio) }),
+    ...(standardSampler ? {} : { sampler: writesFirstSampler(options.readSampleRatio) }),
     instrumentations: [
-      new FastifyOtel.FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        // the request span only, its route as its name; a span per lifecycle hook (a dozen a
-        // request) and one for the handler cost more CPU than the request itself and told an
-        // on-call engineer nothing the store, cache and publish spans under the request don't
-        instrumentHooks: false,
-        instrumentHandler: false,
-        ignorePaths: ({ url }) => UNTRACED_PATHS.test(url),
-        // named as a trace viewer lists server spans: method and route template, never the raw URL
-        requestHook: (span, request) => {
-          span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
-        },
-      }),
       // values in a command are reported as '?' (enhancedDatabaseReporting stays off); commands
       // outside any request or event (polls, sweeps) make no span (requireParentSpan, its default)
       new MongoDBInstrumentation(),
@@ -68,5 +54,11 @@ export function startOtelSdk(options: SdkOptions): Tracing {
     ],
   });
   sdk.start();
-  return createOtelTracing(() => sdk.shutdown());
+  const stopTracingRequests = traceFastifyRequests(
+    standardSampler ? () => true : writesFirstRequestGate(options.readSampleRatio),
+  );
+  return createOtelTracing(async () => {
+    stopTracingRequests();
+    await sdk.shutdown();
+  });
 }

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Link } from '@opentelemetry/api';
 import { tracing as sdkTracing } from '@opentelemetry/sdk-node';
 import { after, before, describe, it } from 'node:test';
-import { writesFirstSampler } from '../../src/telemetry/writes-first-sampler.ts';
+import { writesFirstRequestGate, writesFirstSampler } from '../../src/telemetry/writes-first-sampler.ts';
 import { startInMemoryTracing } from './in-memory-tracing.ts';
 
 // the service's default sampler with no read recorded, so every recorded span here is one the
 // rules chose (before the app's modules load, so the instrumentations hook them)
 const { exporter, tracing } = startInMemoryTracing(0);
+const { pino } = await import('pino');
+const { loggerOptions } = await import('../../src/logger.ts');
 const helpers = await import('../helpers.ts');
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -22,6 +25,14 @@ describe('default sampling: every write, reads at TRACES_READ_SAMPLE_RATIO', () 
   let t: Awaited<ReturnType<typeof helpers.startApp>>;
   let auth: Record<string, string>;
   const user = helpers.uniqueId('u');
+  const logLines: Record<string, unknown>[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const linesOf = (requestId: unknown) => logLines.filter((l) => l.reqId === requestId);
   const serverSpans = (traceId?: string) =>
     exporter
       .getFinishedSpans()
@@ -30,7 +41,11 @@ describe('default sampling: every write, reads at TRACES_READ_SAMPLE_RATIO', () 
       );
 
   before(async () => {
-    t = await helpers.startApp('embedded', {}, { worker: true, bus: 'embedded' });
+    t = await helpers.startApp(
+      'embedded',
+      { LOG_LEVEL: 'info' },
+      { worker: true, bus: 'embedded', logger: pino(loggerOptions('info'), logStream) },
+    );
     auth = { authorization: `Bearer ${await helpers.tokenFor()}` };
   });
   after(async () => {
@@ -83,6 +98,22 @@ describe('default sampling: every write, reads at TRACES_READ_SAMPLE_RATIO', () 
     );
   });
 
+  it('opens no trace context for a read it does not record: its log line carries no trace id', async () => {
+    const created = await t.inject({
+      method: 'POST',
+      url: '/api/v1/transactions',
+      headers: auth,
+      payload: helpers.newTransaction(user),
+    });
+    const read = await t.inject({ method: 'GET', url: `/api/v1/users/${user}/transactions`, headers: auth });
+    assert.equal(read.statusCode, 200, read.body);
+    const [writeLine] = linesOf(created.headers['x-request-id']);
+    const [readLine] = linesOf(read.headers['x-request-id']);
+    assert.match(String(writeLine?.trace_id), /^[0-9a-f]{32}$/, 'the write is traced');
+    assert.ok(readLine, 'the read has its access log line');
+    assert.equal(readLine.trace_id, undefined, 'the read ran in a trace context');
+  });
+
   it("records a read that a caller's sampled traceparent asks for, in the caller's trace", async () => {
     exporter.reset();
     const traceId = hex(16);
@@ -118,8 +149,51 @@ describe('default sampling: every write, reads at TRACES_READ_SAMPLE_RATIO', () 
   });
 });
 
+const { SamplingDecision } = sdkTracing;
+const remote = (traceId: string, sampled: boolean) =>
+  trace.setSpanContext(ROOT_CONTEXT, {
+    traceId,
+    spanId: hex(8),
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+  });
+/** How many of 10,000 admitted: binomial(10000, 0.1) has mean 1000, standard deviation 30. */
+const admittedOfTenThousand = (admits: () => boolean) => {
+  let admitted = 0;
+  for (let i = 0; i < 10_000; i++) if (admits()) admitted++;
+  assert.ok(admitted > 850 && admitted < 1150, `${admitted} of 10000 admitted at ratio 0.1`);
+};
+
+describe('writesFirstRequestGate', () => {
+  const never = writesFirstRequestGate(0);
+  const tenth = writesFirstRequestGate(0.1);
+
+  it('admits every write and no read at ratio 0', () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'])
+      assert.equal(never(method, ROOT_CONTEXT), true, method);
+    for (const method of ['GET', 'HEAD', 'OPTIONS']) assert.equal(never(method, ROOT_CONTEXT), false, method);
+  });
+
+  it("admits any request a caller's sampled traceparent asks for", () => {
+    assert.equal(never('GET', remote(hex(16), true)), true);
+  });
+
+  it("admits reads at the ratio: by the caller's trace id as the SDK's ratio sampler decides, else at random", () => {
+    const sdkRatio = new sdkTracing.TraceIdRatioBasedSampler(0.1);
+    for (let i = 0; i < 1_000; i++) {
+      const traceId = hex(16);
+      assert.equal(
+        tenth('GET', remote(traceId, false)),
+        sdkRatio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED,
+        traceId,
+      );
+    }
+    admittedOfTenThousand(() => tenth('GET', remote(hex(16), false)));
+    admittedOfTenThousand(() => tenth('GET', ROOT_CONTEXT));
+  });
+});
+
 describe('writesFirstSampler', () => {
-  const { SamplingDecision } = sdkTracing;
   const never = writesFirstSampler(0);
   const decide = (kind: SpanKind, attributes: Record<string, string>, links: Link[] = []) =>
     never.shouldSample(ROOT_CONTEXT, hex(16), 'span', kind, attributes, links).decision;
@@ -127,21 +201,14 @@ describe('writesFirstSampler', () => {
     context: { traceId: hex(16), spanId: hex(8), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE },
   });
 
-  it('records every write method of a server span, and nothing else, at ratio 0', () => {
-    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'])
-      assert.equal(
-        decide(SpanKind.SERVER, { 'http.request.method': method }),
-        SamplingDecision.RECORD_AND_SAMPLED,
-        method,
-      );
-    for (const method of ['GET', 'HEAD', 'OPTIONS'])
-      assert.equal(
-        decide(SpanKind.SERVER, { 'http.request.method': method }),
-        SamplingDecision.NOT_RECORD,
-        method,
-      );
+  it('records a server span (the gate admitted its request), and no other root, at ratio 0', () => {
+    assert.equal(
+      decide(SpanKind.SERVER, { 'http.request.method': 'GET' }),
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
     // a write method on a span that is not a request (an outgoing webhook POST) is no write of ours
     assert.equal(decide(SpanKind.CLIENT, { 'http.request.method': 'POST' }), SamplingDecision.NOT_RECORD);
+    assert.equal(decide(SpanKind.CONSUMER, {}), SamplingDecision.NOT_RECORD);
   });
 
   it('records a root linked to a recorded trace (a batch serving sampled writes), not one linked to none', () => {
@@ -171,21 +238,12 @@ describe('writesFirstSampler', () => {
     );
   });
 
-  it('records reads at the ratio, by trace id', () => {
+  it('records other roots (a message without a context) at the ratio', () => {
     const tenth = writesFirstSampler(0.1);
-    let recorded = 0;
-    for (let i = 0; i < 10_000; i++) {
-      const decision = tenth.shouldSample(
-        ROOT_CONTEXT,
-        hex(16),
-        'GET',
-        SpanKind.SERVER,
-        { 'http.request.method': 'GET' },
-        [],
-      ).decision;
-      if (decision === SamplingDecision.RECORD_AND_SAMPLED) recorded++;
-    }
-    // binomial(10000, 0.1): mean 1000, standard deviation 30
-    assert.ok(recorded > 850 && recorded < 1150, `${recorded} of 10000 reads recorded at ratio 0.1`);
+    admittedOfTenThousand(
+      () =>
+        tenth.shouldSample(ROOT_CONTEXT, hex(16), 'process', SpanKind.CONSUMER, {}, []).decision ===
+        SamplingDecision.RECORD_AND_SAMPLED,
+    );
   });
 });
