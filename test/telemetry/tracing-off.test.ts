@@ -15,7 +15,7 @@ const RECORDER = join(import.meta.dirname, 'record-loaded-modules.ts');
  * metric reads exemplars through it), and without an SDK it is a set of no-ops.
  */
 const TRACING_MODULES =
-  /\/node_modules\/(@opentelemetry\/(?!api\/)|@fastify\/otel\/|import-in-the-middle\/|require-in-the-middle\/)/;
+  /\/node_modules\/(@opentelemetry\/(?!api\/)|import-in-the-middle\/|require-in-the-middle\/)/;
 
 /**
  * `npm start` as a user runs it (the embedded default, role all), with the modules it loads
