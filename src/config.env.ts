@@ -237,7 +237,14 @@ export const EnvSchema = Type.Object({
     maximum: 1,
     default: 0.01,
     description:
-      'share of reads (and other traces a write did not start) recorded with tracing on, 0-1; every write is recorded; ignored when OTEL_TRACES_SAMPLER is set',
+      'share of reads (and other traces a request did not start) recorded with tracing on, 0-1; ignored when OTEL_TRACES_SAMPLER is set',
+  }),
+  TRACES_WRITE_SAMPLE_RATIO: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description:
+      'share of writes (POST, PUT, PATCH, DELETE) recorded with tracing on, 0-1 (default every one); ignored when OTEL_TRACES_SAMPLER is set',
   }),
   SHUTDOWN_WITHDRAW_MS: Type.Integer({
     minimum: 0,

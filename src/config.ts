@@ -40,8 +40,8 @@ export interface Config {
     readonly reconcileIntervalMs: number;
   };
   readonly analyticsWaitMs: number;
-  /** With tracing on: the share of traces not started by a write that are recorded (docs/TRACING.md). */
-  readonly tracesReadSampleRatio: number;
+  /** With tracing on: the shares of reads and of writes recorded (docs/TRACING.md, "Sampling"). */
+  readonly traceSampleRatios: { readonly reads: number; readonly writes: number };
   /** Where the worker reads its alert rules; undefined: the shipped config/alert-rules.json. */
   readonly alertRulesFile: string | undefined;
   readonly cache: { readonly ttlMs: number; readonly refreshAfterMs: number; readonly maxEntries: number };
@@ -143,7 +143,10 @@ function toConfig(env: Env): Config {
     idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownWithdrawMs: env.SHUTDOWN_WITHDRAW_MS,
-    tracesReadSampleRatio: env.TRACES_READ_SAMPLE_RATIO,
+    traceSampleRatios: Object.freeze({
+      reads: env.TRACES_READ_SAMPLE_RATIO,
+      writes: env.TRACES_WRITE_SAMPLE_RATIO,
+    }),
     rateLimit: Object.freeze({ max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS }),
     corsOrigins: Object.freeze(env.CORS_ORIGINS?.split(',') ?? []),
     events: Object.freeze({

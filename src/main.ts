@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   // before the modules it instruments load (imported below); off unless OTEL_EXPORTER_OTLP_ENDPOINT
   const tracing = await startTracingFromEnv({
     role: config.role,
-    readSampleRatio: config.tracesReadSampleRatio,
+    sampleRatios: config.traceSampleRatios,
   });
   const [{ buildDeps }, { buildApp }, { buildOpsApp }, { startWorker }] = await Promise.all([
     import('./deps.ts'),

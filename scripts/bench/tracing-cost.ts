@@ -79,8 +79,8 @@ const modes: Mode[] = [
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
   },
   {
-    name: 'on, 10% of reads (TRACES_READ_SAMPLE_RATIO=0.1)',
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, TRACES_READ_SAMPLE_RATIO: '0.1' },
+    name: 'on, 1% of writes too (TRACES_WRITE_SAMPLE_RATIO=0.01)',
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, TRACES_WRITE_SAMPLE_RATIO: '0.01' },
   },
   {
     name: 'on, 1% of all traces, writes too (parentbased_traceidratio 0.01)',

@@ -17,7 +17,7 @@ const config = loadConfigOrExit();
 // as main.ts does: before the modules it instruments load; nothing unless OTEL_EXPORTER_OTLP_ENDPOINT
 const tracing = await startTracingFromEnv({
   role: config.role,
-  readSampleRatio: config.tracesReadSampleRatio,
+  sampleRatios: config.traceSampleRatios,
 });
 const { buildDeps } = await import('../../src/deps.ts');
 const { startWorker } = await import('../../src/worker/worker.ts');

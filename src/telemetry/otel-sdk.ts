@@ -5,13 +5,13 @@ import { NodeSDK, resources, type tracing as sdkTracing } from '@opentelemetry/s
 import { createOtelTracing } from './otel-tracing.ts';
 import { traceFastifyRequests } from './request-spans.ts';
 import { writesFirstRequestGate, writesFirstSampler } from './writes-first-sampler.ts';
-import type { Tracing } from './tracing.ts';
+import type { SampleRatios, Tracing } from './tracing.ts';
 
 export interface SdkOptions {
   readonly role: string;
   readonly instanceId: string;
-  /** Share of the traces that start here, other than writes, to record (TRACES_READ_SAMPLE_RATIO). */
-  readonly readSampleRatio: number;
+  /** The shares of reads and of writes recorded (unless OTEL_TRACES_SAMPLER is set). */
+  readonly sampleRatios: SampleRatios;
   /** Tests hand an in-memory exporter's processor; otherwise OTEL_TRACES_EXPORTER decides (OTLP). */
   readonly spanProcessors?: sdkTracing.SpanProcessor[];
 }
@@ -42,7 +42,7 @@ export function startOtelSdk(options: SdkOptions): Tracing {
       }),
     ),
     ...(options.spanProcessors === undefined ? {} : { spanProcessors: options.spanProcessors }),
-    ...(standardSampler ? {} : { sampler: writesFirstSampler(options.readSampleRatio) }),
+    ...(standardSampler ? {} : { sampler: writesFirstSampler(options.sampleRatios.reads) }),
     instrumentations: [
       // values in a command are reported as '?' (enhancedDatabaseReporting stays off); commands
       // outside any request or event (polls, sweeps) make no span (requireParentSpan, its default)
@@ -55,7 +55,7 @@ export function startOtelSdk(options: SdkOptions): Tracing {
   });
   sdk.start();
   const stopTracingRequests = traceFastifyRequests(
-    standardSampler ? () => true : writesFirstRequestGate(options.readSampleRatio),
+    standardSampler ? () => true : writesFirstRequestGate(options.sampleRatios),
   );
   return createOtelTracing(async () => {
     stopTracingRequests();

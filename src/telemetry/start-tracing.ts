@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { installTracing, tracing, type Tracing } from './tracing.ts';
+import { installTracing, tracing, type SampleRatios, type Tracing } from './tracing.ts';
 
 export interface TracingOptions {
   /** api, worker or all: a resource attribute, so a trace shows which role did each part. */
   readonly role: string;
-  /** TRACES_READ_SAMPLE_RATIO: share of reads (and other traces not started by a write) recorded. */
-  readonly readSampleRatio: number;
+  /** The shares of reads and of writes recorded (unless OTEL_TRACES_SAMPLER is set). */
+  readonly sampleRatios: SampleRatios;
   /** Distinguishes processes of one role; a fresh id per process unless OTEL_RESOURCE_ATTRIBUTES sets one. */
   readonly instanceId?: string;
 }

@@ -5,6 +5,14 @@
  * that returns at once.
  */
 
+/** Shares of requests recorded with the service's default sampling, 0-1 (docs/TRACING.md, "Sampling"). */
+export interface SampleRatios {
+  /** Reads, and other traces no request started (TRACES_READ_SAMPLE_RATIO). */
+  readonly reads: number;
+  /** POST, PUT, PATCH and DELETE requests (TRACES_WRITE_SAMPLE_RATIO). */
+  readonly writes: number;
+}
+
 /** A trace context as W3C Trace Context headers carry it: stored with outbox events and deliveries. */
 export interface TraceCarrier {
   readonly traceparent: string;

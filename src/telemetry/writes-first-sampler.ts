@@ -9,40 +9,46 @@ import {
 } from '@opentelemetry/api';
 import { tracing as sdkTracing } from '@opentelemetry/sdk-node';
 import type { RequestGate } from './request-spans.ts';
+import type { SampleRatios } from './tracing.ts';
 
-const { ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler } = sdkTracing;
+const { AlwaysOffSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler } = sdkTracing;
 
 /** Methods that change data: their requests are the traces support looks up by transaction id. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Which requests are traced, decided before any span exists (src/telemetry/request-spans.ts), so
- * the reads not recorded cost nothing:
- * - every write: a write's trace is what someone opens by its transaction id ("why did this alert
- *   fire late?"), and writes are few next to reads;
- * - a request under a caller's sampled `traceparent`: the caller's trace stays whole;
- * - other reads at `readRatio`: by the caller's trace id under an unsampled `traceparent` (as the
- *   SDK's ratio sampler decides, so every service that samples by ratio agrees), else at random.
+ * Admits a request at `ratio`, or always under a caller's sampled `traceparent` (the caller's
+ * trace stays whole): by the caller's trace id under an unsampled one (as the SDK's ratio sampler
+ * decides, so every service that samples by ratio agrees on a trace), else at random.
  */
-export function writesFirstRequestGate(readRatio: number): RequestGate {
-  const byTraceId = new TraceIdRatioBasedSampler(readRatio);
-  return (method, caller) => {
-    if (WRITE_METHODS.has(method)) return true;
+function admitsAtRatio(ratio: number): (caller: Context) => boolean {
+  const byTraceId = new TraceIdRatioBasedSampler(ratio);
+  return (caller) => {
     const parent = trace.getSpanContext(caller);
-    if (parent === undefined || !isSpanContextValid(parent)) return Math.random() < readRatio;
+    if (parent === undefined || !isSpanContextValid(parent)) return Math.random() < ratio;
     if ((parent.traceFlags & TraceFlags.SAMPLED) !== 0) return true;
-    const { decision } = byTraceId.shouldSample(caller, parent.traceId);
-    return decision === SamplingDecision.RECORD_AND_SAMPLED;
+    return byTraceId.shouldSample(caller, parent.traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
   };
 }
 
 /**
- * Decides the traces that start here (a request without a sampled `traceparent`, a message
- * without a stored context):
+ * Which requests are traced, decided before any span exists (src/telemetry/request-spans.ts), so
+ * a request not recorded costs nothing: writes at `ratios.writes` (by default every one: a
+ * write's trace is what someone opens by its transaction id, "why did this alert fire late?", and
+ * writes are few next to reads), reads at `ratios.reads`.
+ */
+export function writesFirstRequestGate(ratios: SampleRatios): RequestGate {
+  const writes = admitsAtRatio(ratios.writes);
+  const reads = admitsAtRatio(ratios.reads);
+  return (method, caller) => (WRITE_METHODS.has(method) ? writes(caller) : reads(caller));
+}
+
+/**
+ * Decides the traces that start here without a request's say:
  * - a server span is recorded: only the requests the gate above admitted have one;
  * - a root linked to a recorded trace is recorded: a batch `process` span serving sampled writes,
  *   under which the batch's shared work runs;
- * - the rest (messages without a context, calls made outside any request) at `readRatio`, by
+ * - the rest (messages without a stored context, from before tracing was on) at `readRatio`, by
  *   trace id.
  */
 class WritesFirstRootSampler implements sdkTracing.Sampler {
@@ -69,17 +75,26 @@ class WritesFirstRootSampler implements sdkTracing.Sampler {
   }
 
   toString(): string {
-    return `WritesFirstRootSampler{writes=1, reads=${this.#readRatio}}`;
+    return `WritesFirstRootSampler{requests: as admitted, others=${this.#readRatio}}`;
   }
 }
 
 /**
  * The service's default sampler when OTEL_TRACES_SAMPLER is unset, with the request gate above: a
- * sampled parent's decision (so a trace is whole across the API, the relay, the worker and the
- * webhook), else the rules above, also under a caller's unsampled `traceparent`: a request the
- * gate admitted (every write) is recorded in the caller's trace. docs/TRACING.md, "Sampling".
+ * parent's decision is kept (so a trace is whole, or absent, across the API, the relay, the worker
+ * and the webhook), except that a request the gate admitted under a caller's unsampled
+ * `traceparent` is recorded, in the caller's trace; roots follow the rules above.
+ * docs/TRACING.md, "Sampling".
  */
 export function writesFirstSampler(readRatio: number): sdkTracing.Sampler {
   const rules = new WritesFirstRootSampler(readRatio);
-  return new ParentBasedSampler({ root: rules, remoteParentNotSampled: rules });
+  const never = new AlwaysOffSampler();
+  const admittedRequest: sdkTracing.Sampler = {
+    shouldSample: (context, traceId, spanName, spanKind, attributes, links) =>
+      spanKind === SpanKind.SERVER
+        ? rules.shouldSample(context, traceId, spanName, spanKind, attributes, links)
+        : never.shouldSample(),
+    toString: () => 'AdmittedRequestsOnly',
+  };
+  return new ParentBasedSampler({ root: rules, remoteParentNotSampled: admittedRequest });
 }

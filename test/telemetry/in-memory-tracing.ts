@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tracing as sdkTracing } from '@opentelemetry/sdk-node';
 import { startOtelSdk } from '../../src/telemetry/otel-sdk.ts';
-import { installTracing, type Tracing } from '../../src/telemetry/tracing.ts';
+import { installTracing, type SampleRatios, type Tracing } from '../../src/telemetry/tracing.ts';
 
 export type FinishedSpan = sdkTracing.ReadableSpan;
 
@@ -10,14 +10,14 @@ export type FinishedSpan = sdkTracing.ReadableSpan;
  * OTLP. Call it before importing anything it instruments (import the app dynamically after).
  */
 export function startInMemoryTracing(
-  // every trace by default, reads included (writes are recorded at any ratio)
-  readSampleRatio = 1,
+  // every trace by default, reads included
+  sampleRatios: SampleRatios = { reads: 1, writes: 1 },
 ): { exporter: sdkTracing.InMemorySpanExporter; tracing: Tracing } {
   const exporter = new sdkTracing.InMemorySpanExporter();
   const tracing = startOtelSdk({
     role: 'all',
     instanceId: randomUUID(),
-    readSampleRatio,
+    sampleRatios,
     spanProcessors: [new sdkTracing.SimpleSpanProcessor(exporter)],
   });
   installTracing(tracing);

@@ -6,7 +6,7 @@ import { startInMemoryTracing } from './in-memory-tracing.ts';
 
 // every read recorded, so each request below has its span; started before Fastify is created,
 // so the new instance is announced to the tracing and traced from its first hook
-const { exporter, tracing } = startInMemoryTracing(1);
+const { exporter, tracing } = startInMemoryTracing();
 const { default: Fastify } = await import('fastify');
 const { eventually } = await import('../helpers.ts');
 

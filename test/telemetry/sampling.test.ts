@@ -9,7 +9,7 @@ import { startInMemoryTracing } from './in-memory-tracing.ts';
 
 // the service's default sampler with no read recorded, so every recorded span here is one the
 // rules chose (before the app's modules load, so the instrumentations hook them)
-const { exporter, tracing } = startInMemoryTracing(0);
+const { exporter, tracing } = startInMemoryTracing({ reads: 0, writes: 1 });
 const { pino } = await import('pino');
 const { loggerOptions } = await import('../../src/logger.ts');
 const helpers = await import('../helpers.ts');
@@ -165,10 +165,10 @@ const admittedOfTenThousand = (admits: () => boolean) => {
 };
 
 describe('writesFirstRequestGate', () => {
-  const never = writesFirstRequestGate(0);
-  const tenth = writesFirstRequestGate(0.1);
+  const never = writesFirstRequestGate({ reads: 0, writes: 1 });
+  const tenth = writesFirstRequestGate({ reads: 0.1, writes: 1 });
 
-  it('admits every write and no read at ratio 0', () => {
+  it('admits every write and no read, by default ratios with reads at 0', () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'])
       assert.equal(never(method, ROOT_CONTEXT), true, method);
     for (const method of ['GET', 'HEAD', 'OPTIONS']) assert.equal(never(method, ROOT_CONTEXT), false, method);
@@ -190,6 +190,17 @@ describe('writesFirstRequestGate', () => {
     }
     admittedOfTenThousand(() => tenth('GET', remote(hex(16), false)));
     admittedOfTenThousand(() => tenth('GET', ROOT_CONTEXT));
+  });
+
+  it('admits writes at their own ratio (TRACES_WRITE_SAMPLE_RATIO), reads at theirs', () => {
+    const noWrites = writesFirstRequestGate({ reads: 1, writes: 0 });
+    assert.equal(noWrites('POST', ROOT_CONTEXT), false);
+    assert.equal(noWrites('POST', remote(hex(16), false)), false);
+    assert.equal(noWrites('POST', remote(hex(16), true)), true, "a caller's sampled trace stays whole");
+    assert.equal(noWrites('GET', ROOT_CONTEXT), true);
+    const tenthOfWrites = writesFirstRequestGate({ reads: 0, writes: 0.1 });
+    admittedOfTenThousand(() => tenthOfWrites('DELETE', ROOT_CONTEXT));
+    admittedOfTenThousand(() => tenthOfWrites('PUT', remote(hex(16), false)));
   });
 });
 
@@ -217,6 +228,16 @@ describe('writesFirstSampler', () => {
       SamplingDecision.RECORD_AND_SAMPLED,
     );
     assert.equal(decide(SpanKind.CONSUMER, {}, [link(false), link(false)]), SamplingDecision.NOT_RECORD);
+  });
+
+  it("records, under a caller's unsampled traceparent, the request the gate admitted, and nothing else", () => {
+    const unsampledCaller = remote(hex(16), false);
+    const decideUnder = (kind: SpanKind) =>
+      never.shouldSample(unsampledCaller, hex(16), 'span', kind, {}, []).decision;
+    assert.equal(decideUnder(SpanKind.SERVER), SamplingDecision.RECORD_AND_SAMPLED);
+    // a message of a write that was not recorded: its processing is not either
+    assert.equal(decideUnder(SpanKind.CONSUMER), SamplingDecision.NOT_RECORD);
+    assert.equal(decideUnder(SpanKind.INTERNAL), SamplingDecision.NOT_RECORD);
   });
 
   it("follows a local parent's decision", () => {

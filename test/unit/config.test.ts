@@ -50,14 +50,18 @@ describe('config', () => {
     assert.equal(loadConfig({ SHUTDOWN_WITHDRAW_MS: '2000' }).shutdownWithdrawMs, 2000);
   });
 
-  it('takes a read sample ratio between 0 and 1, 1% by default', () => {
-    assert.equal(loadConfig({}).tracesReadSampleRatio, 0.01);
-    assert.equal(loadConfig({ TRACES_READ_SAMPLE_RATIO: '0.25' }).tracesReadSampleRatio, 0.25);
-    for (const bad of ['1.5', '-0.1', 'all'])
-      assert.throws(
-        () => loadConfig({ TRACES_READ_SAMPLE_RATIO: bad }),
-        /TRACES_READ_SAMPLE_RATIO=.* is invalid: expected share of reads/,
-        bad,
-      );
+  it('takes sample ratios between 0 and 1: 1% of reads and every write by default', () => {
+    assert.deepEqual(loadConfig({}).traceSampleRatios, { reads: 0.01, writes: 1 });
+    assert.deepEqual(
+      loadConfig({ TRACES_READ_SAMPLE_RATIO: '0.25', TRACES_WRITE_SAMPLE_RATIO: '0.05' }).traceSampleRatios,
+      { reads: 0.25, writes: 0.05 },
+    );
+    for (const name of ['TRACES_READ_SAMPLE_RATIO', 'TRACES_WRITE_SAMPLE_RATIO'])
+      for (const bad of ['1.5', '-0.1', 'all'])
+        assert.throws(
+          () => loadConfig({ [name]: bad }),
+          new RegExp(`${name}=.* is invalid: expected share of`),
+          `${name}=${bad}`,
+        );
   });
 });
