@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 
 export type TargetName = 'testbed' | 'embedded';
-export type PartName = 'http' | 'drain' | 'lag';
+export type PartName = 'http' | 'drain' | 'lag' | 'tracing';
 
 export interface DatasetSize {
   /** Users besides the tier users. */
@@ -20,7 +20,7 @@ export interface DatasetSize {
 export interface BenchOptions {
   readonly quick: boolean;
   readonly targets: readonly TargetName[];
-  /** What to measure (BENCH_PARTS): the HTTP scenarios, the worker drain, the end-to-end lag. */
+  /** What to measure (BENCH_PARTS): the HTTP scenarios, the worker drain, the end-to-end lag, tracing's cost. */
   readonly parts: readonly PartName[];
   readonly durationS: number;
   readonly warmupS: number;
@@ -83,7 +83,12 @@ export function benchOptions(env: Env = process.env): BenchOptions {
       'testbed',
       'embedded',
     ] as const),
-    parts: names(env.BENCH_PARTS ?? 'http,drain,lag', 'BENCH_PARTS', ['http', 'drain', 'lag'] as const),
+    parts: names(env.BENCH_PARTS ?? 'http,drain,lag,tracing', 'BENCH_PARTS', [
+      'http',
+      'drain',
+      'lag',
+      'tracing',
+    ] as const),
     durationS: int('BENCH_DURATION_S', 10, 1),
     warmupS: int('BENCH_WARMUP_S', 2, 0, 0),
     runs: int('BENCH_RUNS', 3, 1),

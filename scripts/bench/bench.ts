@@ -49,6 +49,8 @@ try {
   );
   process.stderr.write(`logs kept in ${ctx.workDir}\n`);
 }
+const tracing = !failed && options.parts.includes('tracing') ? tracingCost(options.quick) : null;
+if (tracing !== null) process.stdout.write(`\n## Tracing: off against on\n\n${tracing}\n`);
 
 if (results.length > 0) {
   const seconds = (Date.now() - started.getTime()) / 1000;
@@ -57,7 +59,7 @@ if (results.length > 0) {
   const mdPath = join(options.docsDir, 'BENCHMARKS.md');
   const previous = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '';
   const kept = previous.includes(END) ? previous.slice(previous.indexOf(END) + END.length) : '\n';
-  const md = markdown(options, environment, results, started, seconds) + kept;
+  const md = markdown(options, environment, results, started, seconds, tracing) + kept;
   const json = JSON.stringify({
     started_at: started.toISOString(),
     seconds,
@@ -74,6 +76,23 @@ if (results.length > 0) {
 }
 if (!failed && !options.keep) rmSync(ctx.workDir, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
+
+/**
+ * `npm run bench:tracing` (tracing off against on, on the embedded default) as a part of this run:
+ * its table, or null (and the run failed) if it did not finish. A smoke run sizes it down too.
+ */
+function tracingCost(quick: boolean): string | null {
+  const smoke = { BENCH_RUNS: '1', BENCH_INSTANCES: '1', BENCH_DURATION_S: '1', BENCH_DRAIN_EVENTS: '500' };
+  const child = spawnSync(process.execPath, ['scripts/bench/tracing-cost.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    env: { ...process.env, ...(quick ? smoke : {}) },
+  });
+  if (child.status === 0) return child.stdout.trim();
+  failed = true;
+  process.stderr.write(`bench: the tracing part exited with ${child.status ?? child.signal ?? '?'}\n`);
+  return null;
+}
 
 async function config(path: string): Promise<prettier.Options> {
   return (await prettier.resolveConfig(path)) ?? {};

@@ -89,6 +89,8 @@ export function markdown(
   results: readonly TargetResult[],
   startedAt: Date,
   seconds: number,
+  /** The table of `npm run bench:tracing`, when that part ran. */
+  tracing: string | null = null,
 ): string {
   const versions = Object.entries(env.versions)
     .map(([k, v]) => `${k} ${v}`)
@@ -126,6 +128,13 @@ export function markdown(
       `- End-to-end lag: creates sent open-loop at the asked rate for ${options.lag.seconds} s (at most 256 in flight; writes beyond are counted as not sent), while an observer reads the set of pending markers in a loop; a write's lag runs from its 201 to the end of the first read that no longer finds its marker (the projector deletes it once the statistics are saved): an upper bound, within one read (the resolution column)`,
     ].join('\n'),
     ...sections,
+    ...(tracing === null
+      ? []
+      : [
+          '## Tracing: off against on (embedded default)',
+          'The part `npm run bench:tracing` runs alone (`BENCH_INSTANCES` processes per mode, measured in rotated rounds): server CPU per request for a cached history read and a create, and a worker draining a backlog. What the rows mean and how to read them: [TRACING.md](TRACING.md#cost).',
+          tracing,
+        ]),
     END,
   ].join('\n\n');
 }

@@ -30,7 +30,7 @@ interface Report {
  * well-formed report with no failed request. No assertion on speed: numbers are for people.
  */
 describe('npm run bench (BENCH_QUICK=1, embedded)', () => {
-  it('measures every scenario with 0 errors and writes the report', { timeout: 120_000 }, async () => {
+  it('measures every scenario with 0 errors and writes the report', { timeout: 300_000 }, async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'fido-bench-smoke-'));
     try {
       const { code, stderr } = await run(outDir);
@@ -89,6 +89,13 @@ describe('npm run bench (BENCH_QUICK=1, embedded)', () => {
       const codes = (polled?.median.statusCodes ?? {}) as Record<string, number>;
       assert.ok((codes['304'] ?? 0) > 0, 'the conditional reads were answered 304');
       assert.match(markdown, /### Targets/);
+      // the tracing part: tracing off and on side by side, every mode with its figures
+      assert.match(markdown, /## Tracing: off against on/);
+      assert.match(markdown, /\| off +\| +\d+ \[\d+–\d+\] +\|/);
+      assert.match(
+        markdown,
+        /\| on, the default: every write, 1% of reads +\| +\d+( \([+-]?\d+%\))? \[\d+–\d+\] +\|/,
+      );
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }
@@ -107,7 +114,7 @@ function run(outDir: string): Promise<{ code: number | null; stderr: string }> {
       },
       stdio: ['ignore', 'ignore', 'pipe'],
       // SIGTERM lets the harness stop its own server children before it goes
-      signal: AbortSignal.timeout(110_000),
+      signal: AbortSignal.timeout(290_000),
       killSignal: 'SIGTERM',
     });
     let stderr = '';
