@@ -20,9 +20,9 @@ const UNTRACED_PATHS = /^\/(health\/|metrics)/;
 /**
  * The server span of every request the gate admits, around the whole Fastify lifecycle, so the
  * store, cache, publish and fetch spans nest under it; it continues the caller's `traceparent`.
- * A request the gate turns away gets no span and no context: Fastify's hooks, the SDK's span
- * machinery and an async context for the unrecorded reads cost a cached read more CPU than
- * tracing's whole goal allows (docs/TRACING.md, "Cost").
+ * A request the gate turns away gets no span and no context: the SDK's span machinery and an
+ * async context for every read the sampler would then drop cost a cached read about a third of
+ * its CPU (docs/TRACING.md, "Cost").
  */
 function traceRequests(app: FastifyInstance, admits: RequestGate): void {
   const tracer = trace.getTracer('fido-transactions');
