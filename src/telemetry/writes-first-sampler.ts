@@ -11,7 +11,7 @@ import { tracing as sdkTracing } from '@opentelemetry/sdk-node';
 import type { RequestGate } from './request-spans.ts';
 import type { SampleRatios } from './tracing.ts';
 
-const { AlwaysOffSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler } = sdkTracing;
+const { ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler } = sdkTracing;
 
 /** Methods that change data: their requests are the traces support looks up by transaction id. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -87,14 +87,15 @@ class WritesFirstRootSampler implements sdkTracing.Sampler {
  * docs/TRACING.md, "Sampling".
  */
 export function writesFirstSampler(readRatio: number): sdkTracing.Sampler {
-  const rules = new WritesFirstRootSampler(readRatio);
-  const never = new AlwaysOffSampler();
-  const admittedRequest: sdkTracing.Sampler = {
-    shouldSample: (context, traceId, spanName, spanKind, attributes, links) =>
-      spanKind === SpanKind.SERVER
-        ? rules.shouldSample(context, traceId, spanName, spanKind, attributes, links)
-        : never.shouldSample(),
-    toString: () => 'AdmittedRequestsOnly',
+  const admittedRequestOnly: sdkTracing.Sampler = {
+    shouldSample: (_context, _traceId, _spanName, spanKind) => ({
+      decision:
+        spanKind === SpanKind.SERVER ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,
+    }),
+    toString: () => 'AdmittedRequestOnly',
   };
-  return new ParentBasedSampler({ root: rules, remoteParentNotSampled: admittedRequest });
+  return new ParentBasedSampler({
+    root: new WritesFirstRootSampler(readRatio),
+    remoteParentNotSampled: admittedRequestOnly,
+  });
 }
